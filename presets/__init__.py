@@ -1,0 +1,1 @@
+"""Preset YAML files (packaged as shufflenet_cli.presets)."""

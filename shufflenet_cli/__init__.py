@@ -1,0 +1,45 @@
+"""shufflenet-cli: an architecture explorer for ShuffleNet v1 and MobileNet v1.
+
+The pipeline, one module a step: spec (``spec``) -> layer plan (``plan``) -> analytic cost
+(``cost``) or torch module (``nn``) -> latency (``latency``), tables (``tables``).
+
+Python API::
+
+    >>> from shufflenet_cli import shufflenet_spec, analyze
+    >>> a = analyze(shufflenet_spec(groups=8))
+    >>> a.params
+    2434768
+
+Torch is imported only by ``build_model`` and ``measure_latency`` (lazily), so analytic use
+starts fast.
+"""
+
+from .cost import Analysis, analyze, totals
+from .errors import UserError
+from .plan import build_plan
+from .presets import list_presets, load_spec
+from .spec import (MobileNetSpec, PaperRow, ShuffleNetSpec, StageSpec, mobilenet_spec,
+                   shufflenet_spec, spec_from_dict, spec_to_dict)
+
+__version__ = "0.1.0"
+
+
+def build_model(spec, batch_size: int = 1):
+    """The torch module of a spec (see ``shufflenet_cli.nn.build_model``)."""
+    from .nn import build_model as _build
+
+    return _build(spec, batch_size)
+
+
+def measure_latency(specs, **kwargs):
+    """Measure CPU latency with the interleaved protocol (see ``shufflenet_cli.latency``)."""
+    from .latency import measure_latency as _measure
+
+    return _measure(specs, **kwargs)
+
+
+__all__ = [
+    "Analysis", "MobileNetSpec", "PaperRow", "ShuffleNetSpec", "StageSpec", "UserError",
+    "analyze", "build_model", "build_plan", "list_presets", "load_spec", "measure_latency",
+    "mobilenet_spec", "shufflenet_spec", "spec_from_dict", "spec_to_dict", "totals",
+]

@@ -1,0 +1,407 @@
+"""The ``shufflenet-cli`` command: parse flags, call the library, render. Nothing else.
+
+User mistakes (``UserError``, bad flags) become one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, Sequence
+
+import click
+
+from .errors import UserError
+from .tables import FORMATS, Column, decimals, millions, render, write_atomic
+
+# ----------------------------------------------------------------------------- shared options
+
+
+class CLIGroup(click.Group):
+    """A click group that turns user mistakes into one stderr line and exit code 2."""
+
+    def main(self, args=None, prog_name=None, **extra):  # noqa: D102 - click's entry point
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "shufflenet-cli",
+                              standalone_mode=False, **extra)
+        except click.exceptions.UsageError as e:
+            hint = f" (see `{e.ctx.command_path} --help`)" if e.ctx is not None else ""
+            _fail(e.format_message() + hint)
+        except UserError as e:
+            _fail(str(e))
+        except click.exceptions.Abort:
+            _fail("interrupted", 130)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except click.exceptions.ClickException as e:
+            _fail(e.format_message(), e.exit_code)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+
+def _list_of(convert: Callable, what: str) -> Callable:
+    def parse(ctx, param, value):
+        if value is None or value == ():
+            return []
+        parts = []
+        for chunk in (value if isinstance(value, tuple) else (value,)):
+            parts += [p.strip() for p in str(chunk).split(",") if p.strip()]
+        out = []
+        for p in parts:
+            try:
+                out.append(convert(p))
+            except ValueError:
+                raise click.BadParameter(f"{p!r} is not {what}") from None
+        return out
+    return parse
+
+
+def _int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+def _scale(text: str) -> float:
+    value = float(text.rstrip("x"))
+    if not value > 0:
+        raise ValueError(text)
+    return value
+
+
+def output_options(formats: Sequence[str] = FORMATS) -> Callable:
+    """--format and --output, declared once for every command."""
+    def decorate(f):
+        f = click.option("--output", "-o", type=click.Path(dir_okay=False),
+                         help="Write to this file (atomically) instead of stdout.")(f)
+        f = click.option("--format", "fmt", type=click.Choice(list(formats)), default="table",
+                         show_default=True, help="Output format.")(f)
+        return f
+    return decorate
+
+
+def emit(rows, columns, fmt: str, output: str | None, *, title: str = "",
+         footer: Sequence[str] = ()) -> None:
+    """Render rows to stdout or, atomically, to ``output``."""
+    if output:
+        from .tables import check_output_path
+
+        check_output_path(output)
+    if fmt == "table":
+        console = _console(output)
+        render(rows, columns, fmt, title=title, footer=footer, console=console)
+        if not output:
+            return
+        text = console.export_text()
+    else:
+        text = render(rows, columns, fmt, title=title, footer=footer)
+    write_text(text, output)
+
+
+def _console(output: str | None):
+    """A rich console: the terminal, or a wide recording one when the table goes to a file."""
+    import io
+
+    from rich.console import Console
+
+    if output:
+        return Console(file=io.StringIO(), record=True, width=200)
+    console = Console()
+    if not console.is_terminal:  # piped: keep rows on one line rather than fold at 80
+        console = Console(width=200)
+    return console
+
+
+def write_text(text: str, output: str | None) -> None:
+    """Text to stdout, or atomically to ``output`` with a note on stderr."""
+    if output:
+        write_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def progress_bar(total: int, description: str):
+    """A rich progress bar on stderr; returns (context manager, advance callback)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+        TimeElapsedColumn
+
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TextColumn("{task.fields[step]}"),
+                        TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    task = progress.add_task(description, total=total, step="")
+
+    def advance(step: str) -> None:
+        progress.update(task, advance=1, step=step)
+
+    return progress, advance
+
+
+# ----------------------------------------------------------------------------- columns
+
+
+def _latency(v, row) -> str:
+    if v is None:
+        return "-"
+    text = f"{v:.2f} ± {row.get('latency_spread_ms') or 0:.2f}"
+    return text + (" !" if row.get("latency_noisy") else "")
+
+
+def _name(v, row) -> str:
+    return f"{v} (baseline)" if row.get("baseline") else str(v)
+
+
+PROFILE_COLUMNS = [
+    Column("name", "network", _name, justify="left"),
+    Column("groups", "g"),
+    Column("stage_channels", "stage channels"),
+    Column("params", "params (M)", millions(3)),
+    Column("macs", "MACs (M)", millions(2)),
+    Column("macs_conv", "conv MACs (M)", millions(2)),
+    Column("memory_bytes_eager", "traffic eager (MB)", millions(1)),
+    Column("memory_bytes_fused", "traffic fused (MB)", millions(1)),
+    Column("latency_ms", "latency (ms)", _latency),
+    Column("latency_rel", "vs baseline", decimals(2, "x")),
+    Column("paper_mflops", "paper MFLOPs", decimals(0)),
+    Column("paper_top1_err", "paper top-1 err %", decimals(1)),
+]
+CROSSCHECK_COLUMNS = [
+    Column("fvcore_macs", "fvcore (M)", millions(2)),
+    Column("fvcore_conv_fc_macs", "fvcore conv+FC (M)", millions(2)),
+    Column("thop_macs", "thop (M)", millions(2)),
+]
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+@click.group(cls=CLIGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                             "max_content_width": 100})
+@click.version_option(package_name="shufflenet-cli", prog_name="shufflenet-cli")
+def cli() -> None:
+    """Architecture explorer for ShuffleNet v1 and MobileNet v1.
+
+    Builds networks from stage specs, counts params, multiply-adds (MACs) and memory traffic
+    analytically, measures CPU latency with an interleaved protocol, and compares them with
+    the papers' published numbers.
+
+    \b
+    Examples:
+      shufflenet-cli profile --groups 1,2,3,4,8
+      shufflenet-cli profile --scale 0.5 --no-latency --format json
+      shufflenet-cli show shufflenet-1x-g3
+      shufflenet-cli presets
+    """
+
+
+def network_options(f):
+    """--groups/--scale/--preset/--spec/--resolution: which networks a command works on."""
+    f = click.option("--resolution", type=click.IntRange(1, None),
+                     help="Input size for every network (default: each spec's own, 224).")(f)
+    f = click.option("--spec", "spec_files", multiple=True, type=click.Path(),
+                     help="A YAML spec file (repeatable).")(f)
+    f = click.option("--preset", "presets", multiple=True,
+                     help="A preset name (repeatable); see `shufflenet-cli presets`.")(f)
+    f = click.option("--scale", "scales", callback=_list_of(_scale, "a positive number"),
+                     help="Width scales, comma-separated (e.g. 0.5,1,2). Default 1.")(f)
+    f = click.option("--groups", callback=_list_of(_int, "a positive whole number"),
+                     help="Group counts, comma-separated (e.g. 1,2,3,4,8). Table 1's channels "
+                          "for 1,2,3,4,8; other counts by the complexity rule.")(f)
+    return f
+
+
+@cli.command()
+@network_options
+@click.option("--baseline", default="auto", show_default=True,
+              help="MobileNet v1 to compare with: auto (the width closest in MACs), none, a "
+                   "preset name, a YAML file or a width such as 0.5.")
+@click.option("--latency/--no-latency", default=True, show_default=True,
+              help="Measure CPU latency (needs torch; --no-latency is analytic only).")
+@click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Torch intra-op threads while timing.")
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=1, show_default=True,
+              help="Batch size for latency and activation traffic.")
+@click.option("--dtype", type=click.Choice(["fp32", "fp16", "int8"]), default="fp32",
+              show_default=True, help="Element size for memory traffic.")
+@click.option("--crosscheck", is_flag=True,
+              help="Also show fvcore's and thop's counts of the built module.")
+@output_options()
+def profile(groups, scales, presets, spec_files, resolution, baseline, latency, threads,
+            batch_size, dtype, crosscheck, fmt, output) -> None:
+    """Params, MACs, memory traffic and latency of ShuffleNets vs a MobileNet v1 baseline.
+
+    \b
+    Examples:
+      shufflenet-cli profile --groups 1,2,3,4,8
+      shufflenet-cli profile --scale 0.5,1 --groups 3,8 --no-latency
+      shufflenet-cli profile --preset shufflenet-2x-g3 --baseline mobilenet-v1-1.0
+      shufflenet-cli profile --spec my-net.yaml --format json -o out.json
+    """
+    from .profile import profile_networks, resolve_networks
+
+    specs = resolve_networks(groups, scales, presets, spec_files, resolution)
+    progress = None
+    ctx = None
+    if latency:
+        from .latency import DEFAULT_WINDOWS
+
+        n = len(specs) + 1
+        ctx, progress = progress_bar(n * (DEFAULT_WINDOWS + 1), "measuring latency")
+    if ctx is not None:
+        with ctx:
+            result = profile_networks(specs, baseline=baseline, latency=latency,
+                                      threads=threads, batch_size=batch_size, dtype=dtype,
+                                      crosscheck=crosscheck, progress=progress)
+    else:
+        result = profile_networks(specs, baseline=baseline, latency=False, threads=threads,
+                                  batch_size=batch_size, dtype=dtype, crosscheck=crosscheck)
+    columns = list(PROFILE_COLUMNS)
+    if not latency:
+        columns = [c for c in columns if not c.key.startswith("latency")]
+    if crosscheck:
+        columns += CROSSCHECK_COLUMNS
+    emit(result.rows, columns, fmt, output, footer=result.footer)
+
+
+OUTLINE_COLUMNS = [
+    Column("stage", "layer", justify="left"),
+    Column("output_size", "output size"),
+    Column("kernel", "ksize"),
+    Column("stride", "stride"),
+    Column("repeat", "repeat"),
+    Column("out_channels", "output channels"),
+    Column("groups", "g"),
+    Column("bottleneck", "bottleneck"),
+]
+LAYER_COLUMNS = [
+    Column("layer", "layer", justify="left"),
+    Column("kind", "kind", justify="left"),
+    Column("in_shape", "in (CxHxW)"),
+    Column("out_shape", "out (CxHxW)"),
+    Column("params", "params"),
+    Column("macs", "MACs (M)", millions(3)),
+    Column("memory_bytes_eager", "eager (KB)", lambda v, r: f"{v / 1e3:.1f}"),
+    Column("memory_bytes_fused", "fused (KB)", lambda v, r: f"{v / 1e3:.1f}"),
+]
+
+
+@cli.command()
+@click.argument("network")
+@click.option("--resolution", type=click.IntRange(1, None), help="Input size (default 224).")
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=1, show_default=True,
+              help="Batch size for activation traffic.")
+@click.option("--dtype", type=click.Choice(["fp32", "fp16", "int8"]), default="fp32",
+              show_default=True, help="Element size for memory traffic.")
+@click.option("--layers/--no-layers", default=True, show_default=True,
+              help="Show the per-layer breakdown after the outline.")
+@output_options(FORMATS + ("yaml",))
+def show(network, resolution, batch_size, dtype, layers, fmt, output) -> None:
+    """Show NETWORK (a preset name or a YAML file) in Table 1's layout, then layer by layer.
+
+    --format yaml prints the full explicit spec, ready to edit and pass to --spec.
+    """
+    import json
+
+    from .cost import CONVENTIONS, analyze
+    from .plan import outline
+    from .presets import load_spec
+    from .spec import spec_to_dict, with_resolution
+
+    spec = load_spec(network)
+    if resolution:
+        spec = with_resolution(spec, resolution)
+    if fmt == "yaml":
+        import yaml
+
+        text = yaml.safe_dump(spec_to_dict(spec), sort_keys=False)
+        write_text(text, output)
+        return
+    a = analyze(spec, batch_size, dtype)
+    head = [{"stage": "image", "output_size": f"{spec.resolution}x{spec.resolution}",
+             "out_channels": spec.in_channels, "kernel": "", "repeat": None}]
+    rows = head + outline(a.plan)
+    layer_rows = a.layers.to_dict("records") if layers else []
+    totals = (f"{spec.name}: params {a.params:,}; MACs {a.macs / 1e6:.2f} M (conv-only "
+              f"{a.macs_conv / 1e6:.2f} M); memory traffic {a.memory_bytes_eager / 1e6:.1f} MB "
+              f"eager, {a.memory_bytes_fused / 1e6:.1f} MB fused ({dtype}, batch {batch_size})")
+    footer = [totals] + ([f"Channels: {spec.rule}."] if spec.rule else []) + \
+        [f"Counting: {CONVENTIONS}."]
+    if fmt == "json":
+        doc = {"spec": spec_to_dict(spec), "params": a.params, "macs": a.macs,
+               "macs_conv": a.macs_conv, "memory_bytes_eager": a.memory_bytes_eager,
+               "memory_bytes_fused": a.memory_bytes_fused, "outline": rows,
+               "layers": layer_rows}
+        text = json.dumps(doc, indent=2) + "\n"
+        write_text(text, output)
+        return
+    if fmt == "csv":
+        emit(layer_rows or rows, LAYER_COLUMNS if layers else OUTLINE_COLUMNS, fmt, output)
+        return
+    if fmt == "markdown":
+        from .tables import markdown_table
+
+        text = markdown_table(rows, OUTLINE_COLUMNS, title=f"{spec.name} (Table 1 layout)")
+        if layers:
+            text += "\n" + markdown_table(layer_rows, LAYER_COLUMNS, title="Per layer")
+        text += "\n" + "\n".join(f"{line}  " for line in footer) + "\n"
+        write_text(text, output)
+        return
+    console = _console(output)
+    render(rows, OUTLINE_COLUMNS, "table", title=f"{spec.name} (Table 1 layout)",
+           console=console)
+    if layers:
+        render(layer_rows, LAYER_COLUMNS, "table", title="Per layer", console=console)
+    for line in footer:
+        console.print(line, style="dim", highlight=False, markup=False)
+    if output:
+        write_text(console.export_text(), output)
+
+
+@cli.command("presets")
+@click.argument("pattern", default="*")
+@output_options()
+def presets_cmd(pattern, fmt, output) -> None:
+    """List the presets (the papers' rows) with their published numbers.
+
+    PATTERN filters names with shell wildcards, e.g. 'shufflenet-1x-*' or '*g3'.
+    """
+    from .cost import totals
+    from .presets import list_presets, load_preset
+
+    rows = []
+    for name in list_presets(pattern):
+        spec = load_preset(name)
+        t = totals(spec)
+        rows.append({"name": name, "family": spec.family, "groups": spec.groups,
+                     "stage_channels": list(spec.stage_channels), "resolution": spec.resolution,
+                     "params": t.params, "macs": t.macs, "macs_conv": t.macs_conv,
+                     "paper_mflops": spec.paper.mflops if spec.paper else None,
+                     "paper_top1_err": spec.paper.top1_err if spec.paper else None,
+                     "source": spec.paper.source if spec.paper else ""})
+    if not rows:
+        raise UserError(f"pattern: no preset matches {pattern!r}")
+    columns = [Column("name", "preset", justify="left"), Column("groups", "g"),
+               Column("stage_channels", "stage channels"), Column("resolution", "res"),
+               Column("params", "params (M)", millions(3)), Column("macs", "MACs (M)", millions(2)),
+               Column("macs_conv", "conv MACs (M)", millions(2)),
+               Column("paper_mflops", "paper MFLOPs", decimals(0)),
+               Column("paper_top1_err", "paper top-1 err %", decimals(1)),
+               Column("source", "source", justify="left")]
+    emit(rows, columns, fmt, output)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+
+__all__ = ["cli", "main"]

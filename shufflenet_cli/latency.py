@@ -1,0 +1,165 @@
+"""Latency measurement protocol (CPU, eager PyTorch).
+
+The protocol, and why:
+
+1. Eval mode and ``torch.inference_mode``; batch 1 by default; a fixed thread count (default 1)
+   set for the whole run and recorded: thread count changes the kernels PyTorch picks.
+2. Warm-up of every model before any timing: a first call costs 1.6-3x the steady state.
+3. The compared models are interleaved in windows (A B C, B C A, C A B, ...), so drift of a
+   shared machine (another job starting, frequency changes) hits every model alike.
+4. Each window is one ``torch.utils.benchmark.Timer.blocked_autorange`` (no hand-rolled loops);
+   its median is one sample. The result is the median of window medians; the spread is their
+   interquartile range (IQR).
+5. A result whose IQR exceeds ``NOISY_FRACTION`` (10%) of its median is flagged noisy, in the
+   table and in the JSON, rather than silently trusted.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Sequence
+
+from .spec import NetworkSpec
+
+NOISY_FRACTION = 0.10
+DEFAULT_WINDOWS = 7
+DEFAULT_WINDOW_TIME = 0.2  # seconds per model per window
+DEFAULT_WARMUP_TIME = 0.3  # seconds per model before the first window
+
+
+@dataclass
+class LatencyResult:
+    """Latency of one network: median of window medians, IQR spread, noise flag, raw windows."""
+
+    name: str
+    median_ms: float
+    spread_ms: float
+    noisy: bool
+    window_ms: list[float] = field(default_factory=list)
+    threads: int = 1
+    batch_size: int = 1
+    backend: str = "eager"
+
+    def to_dict(self) -> dict:
+        """Plain dict (JSON-ready)."""
+        return asdict(self)
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def environment(threads: int, backend: str = "eager") -> dict:
+    """What a latency figure depends on: torch version, backend, threads, CPU, Python."""
+    import torch
+
+    return {
+        "torch": torch.__version__,
+        "backend": backend,
+        "threads": threads,
+        "cpu": cpu_model(),
+        "cpu_count": _cpu_count(),
+        "python": platform.python_version(),
+    }
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def summarize_windows(name: str, window_s: Sequence[float], threads: int, batch_size: int,
+                      backend: str = "eager") -> LatencyResult:
+    """Median of window medians and IQR spread, flagged noisy above ``NOISY_FRACTION``."""
+    ms = [w * 1e3 for w in window_s]
+    med = statistics.median(ms)
+    if len(ms) >= 2:
+        q = statistics.quantiles(ms, n=4, method="inclusive")
+        spread = q[2] - q[0]
+    else:
+        spread = 0.0
+    return LatencyResult(name, med, spread, spread > NOISY_FRACTION * med, ms, threads,
+                         batch_size, backend)
+
+
+def measure_latency(
+    specs: NetworkSpec | Sequence[NetworkSpec],
+    *,
+    threads: int = 1,
+    batch_size: int = 1,
+    windows: int = DEFAULT_WINDOWS,
+    window_time: float = DEFAULT_WINDOW_TIME,
+    warmup_time: float = DEFAULT_WARMUP_TIME,
+    progress: Callable[[str], None] | None = None,
+) -> LatencyResult | list[LatencyResult]:
+    """Measure the CPU latency of one or several networks with the protocol above.
+
+    Several specs are measured together, interleaved, so their ratios are fair. ``progress``
+    is called with a short description after each step (``windows + 1`` steps per model).
+    Returns one ``LatencyResult`` for one spec, else a list in the input order.
+
+    Example::
+
+        >>> from shufflenet_cli import measure_latency, shufflenet_spec, mobilenet_spec
+        >>> a, b = measure_latency([shufflenet_spec(groups=3), mobilenet_spec(0.5)])
+        >>> ratio = a.median_ms / b.median_ms
+    """
+    import torch
+    from torch.utils.benchmark import Timer
+
+    from .nn import build_model, example_input
+
+    single = not isinstance(specs, (list, tuple))
+    spec_list = [specs] if single else list(specs)
+    _check_protocol(threads, batch_size, windows, window_time, warmup_time)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        timers = []
+        for spec in spec_list:
+            model = build_model(spec, batch_size).eval()
+            x = example_input(spec, batch_size)
+            timers.append(Timer("model(x)", globals={"model": model, "x": x},
+                                num_threads=threads, label=spec.name))
+        samples: list[list[float]] = [[] for _ in spec_list]
+        with torch.inference_mode():
+            for spec, timer in zip(spec_list, timers):
+                timer.blocked_autorange(min_run_time=warmup_time)
+                if progress:
+                    progress(f"warm-up {spec.name}")
+            n = len(timers)
+            for w in range(windows):
+                for k in range(n):
+                    i = (w + k) % n  # rotate the order so no model always follows the same one
+                    samples[i].append(timers[i].blocked_autorange(min_run_time=window_time).median)
+                    if progress:
+                        progress(f"window {w + 1}/{windows} {spec_list[i].name}")
+    finally:
+        torch.set_num_threads(previous_threads)
+    results = [summarize_windows(s.name, samples[i], threads, batch_size)
+               for i, s in enumerate(spec_list)]
+    return results[0] if single else results
+
+
+def _check_protocol(threads, batch_size, windows, window_time, warmup_time) -> None:
+    from .errors import UserError
+
+    for name, value in (("threads", threads), ("batch_size", batch_size), ("windows", windows)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UserError(f"{name}: {value!r} must be a positive whole number")
+    if threads > 256:
+        raise UserError(f"threads: {threads} is absurd (at most 256)")
+    for name, value in (("window_time", window_time), ("warmup_time", warmup_time)):
+        if not isinstance(value, (int, float)) or value <= 0:
+            raise UserError(f"{name}: {value!r} must be a positive number of seconds")
