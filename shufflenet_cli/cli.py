@@ -395,6 +395,10 @@ def presets_cmd(pattern, fmt, output) -> None:
     emit(rows, columns, fmt, output)
 
 
+# Commands defined in their own modules register themselves on `cli` when imported.
+# (one import line per module below this comment)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli.main()
