@@ -1,0 +1,41 @@
+"""The latency protocol: statistics, interleaving, and a real (tiny) measurement."""
+
+from shufflenet_cli import measure_latency, mobilenet_spec, shufflenet_spec
+from shufflenet_cli.latency import NOISY_FRACTION, environment, summarize_windows
+
+
+def test_median_of_window_medians_and_iqr():
+    r = summarize_windows("x", [0.010, 0.011, 0.012, 0.013, 0.030], threads=1, batch_size=1)
+    assert r.median_ms == 12.0
+    assert abs(r.spread_ms - 2.0) < 1e-9  # IQR of 10, 11, 12, 13, 30 ms (inclusive) = 13 - 11
+    assert r.noisy is (r.spread_ms > NOISY_FRACTION * r.median_ms)
+    assert r.noisy is True
+
+
+def test_steady_windows_are_not_noisy():
+    r = summarize_windows("x", [0.010, 0.0101, 0.0099, 0.010], threads=1, batch_size=1)
+    assert not r.noisy
+
+
+def test_measure_latency_interleaves_and_reports_every_window():
+    specs = [shufflenet_spec(3, 0.25, resolution=64), mobilenet_spec(0.25, 64)]
+    calls = []
+    results = measure_latency(specs, windows=3, window_time=0.01, warmup_time=0.01,
+                              progress=calls.append)
+    assert [r.name for r in results] == [s.name for s in specs]
+    for r in results:
+        assert r.median_ms > 0 and len(r.window_ms) == 3 and r.threads == 1
+    assert len(calls) == 2 * (3 + 1)
+    # windows rotate the order: the second window starts with the second model
+    window_steps = [c for c in calls if c.startswith("window 2/")]
+    assert window_steps[0].endswith(specs[1].name)
+
+
+def test_single_spec_gives_single_result():
+    r = measure_latency(mobilenet_spec(0.25, 32), windows=2, window_time=0.01, warmup_time=0.01)
+    assert r.name == "mobilenet-v1-0.25-32"
+
+
+def test_environment_is_recorded():
+    env = environment(1)
+    assert env["threads"] == 1 and env["torch"] and env["cpu"] and env["backend"] == "eager"
