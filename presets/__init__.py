@@ -1,1 +1,1 @@
-"""Preset YAML files (packaged as shufflenet_cli.presets)."""
+"""Preset YAML files (installed as the package data shufflenet_cli.preset_data)."""

@@ -1,7 +1,7 @@
 """Preset registry and spec files: YAML in, validated specs out.
 
 Presets are the papers' rows (``presets/*.yaml``, installed as the package
-``shufflenet_cli.presets``), each with its published numbers. A user's spec file has the same
+``shufflenet_cli.preset_data``), each with its published numbers. A user's spec file has the same
 format (see ``spec.spec_from_dict``).
 """
 
@@ -22,7 +22,7 @@ def presets_dir() -> Path:
     try:
         from importlib.resources import files
 
-        path = Path(str(files("shufflenet_cli.presets")))
+        path = Path(str(files("shufflenet_cli.preset_data")))
         if path.is_dir():
             return path
     except (ModuleNotFoundError, TypeError):
