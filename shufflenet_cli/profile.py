@@ -173,6 +173,8 @@ def profile_networks(specs: Sequence[NetworkSpec], *, baseline: NetworkSpec | st
         for row, s in zip(rows, all_specs):
             row.update(crosscheck_counts(s))
     footer = [f"Counting: {CONVENTIONS}."]
+    footer += [f"{s.name}: channels by rule: {s.rule}." for s in all_specs
+               if s.family == "shufflenet" and "largest multiple" in s.rule]
     if latency:
         footer.append(
             f"Latency: {env['backend']}, {env['threads']} thread(s), batch {batch_size}, "

@@ -130,6 +130,8 @@ def test_other_group_counts_state_their_rule(run_cli):
     row = json.loads(r.stdout)[0]
     assert row["groups"] == 6 and row["stage_channels"] == [336, 672, 1344]
     assert row["macs_conv"] <= 142_502_976  # within the g=1 network's complexity
+    r = run_cli("profile", "--groups", "6", "--no-latency")
+    assert "shufflenet-1x-g6: channels by rule: largest multiple of 4g=24" in r.stdout
 
 
 def test_every_command_has_help(run_cli):
