@@ -390,8 +390,7 @@ def presets_cmd(pattern, fmt, output) -> None:
                Column("params", "params (M)", millions(3)), Column("macs", "MACs (M)", millions(2)),
                Column("macs_conv", "conv MACs (M)", millions(2)),
                Column("paper_mflops", "paper MFLOPs", decimals(0)),
-               Column("paper_top1_err", "paper top-1 err %", decimals(1)),
-               Column("source", "source", justify="left")]
+               Column("paper_top1_err", "paper top-1 err %", decimals(1))]
     emit(rows, columns, fmt, output)
 
 

@@ -319,12 +319,12 @@ def outline(plan: Plan) -> list[dict]:
 
     Keys: stage, output_size, kernel, stride, repeat, out_channels, groups, bottleneck.
     """
-    rows = []
+    rows: list[dict] = []
     for block in plan.blocks:
         u = block.unit
         kernel = {"maxpool": "3x3", "conv_bn_relu": "3x3", "fc": "",
                   "globalpool": "x".join(map(str, u.in_size))}.get(u.kind, "")
-        rows.append({
+        row = {
             "stage": block.stage,
             "output_size": "x".join(map(str, u.out_size)),
             "kernel": kernel,
@@ -333,5 +333,11 @@ def outline(plan: Plan) -> list[dict]:
             "out_channels": u.out_channels,
             "groups": u.groups if u.kind == "shufflenet_unit" else None,
             "bottleneck": u.mid_channels or None,
-        })
+        }
+        last = rows[-1] if rows else None
+        if last is not None and {k: v for k, v in last.items() if k != "repeat"} == \
+                {k: v for k, v in row.items() if k != "repeat"}:
+            last["repeat"] += row["repeat"]  # MobileNet's 5 x 512 blocks read as one row
+        else:
+            rows.append(row)
     return rows
