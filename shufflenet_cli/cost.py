@@ -106,12 +106,15 @@ def unit_cost(unit: Unit) -> LayerCost:
     return total
 
 
+@lru_cache(maxsize=65536)
+def block_cost(unit: Unit, repeat: int) -> LayerCost:
+    """Cost of ``repeat`` identical units (cached)."""
+    return unit_cost(unit) * repeat
+
+
 def plan_cost(plan: Plan) -> LayerCost:
     """Sum of the costs of every layer of a plan (repeated units counted ``repeat`` times)."""
-    total = ZERO
-    for block in plan.blocks:
-        total = total + unit_cost(block.unit) * block.repeat
-    return total
+    return LayerCost(*map(sum, zip(*(block_cost(b.unit, b.repeat) for b in plan.blocks))))
 
 
 def traffic_bytes(act_elems: int, weight_elems: int, batch_size: int = 1,
