@@ -261,19 +261,20 @@ def build_plan(spec: NetworkSpec) -> Plan:
         ['conv1', 'maxpool', 'stage2', 'stage3', 'stage4', 'globalpool', 'fc']
     """
     if isinstance(spec, ShuffleNetSpec):
-        return Plan(spec, tuple(_shufflenet_blocks(spec)))
+        return Plan(spec, _shufflenet_blocks(spec))
     if isinstance(spec, MobileNetSpec):
         return Plan(spec, tuple(_mobilenet_blocks(spec)))
     raise TypeError(f"not a network spec: {spec!r}")
 
 
-def _shufflenet_blocks(spec: ShuffleNetSpec) -> Iterator[PlanBlock]:
+def _shufflenet_blocks(spec: ShuffleNetSpec) -> tuple[PlanBlock, ...]:
+    # A list, not a generator: plans are built once per search candidate, so this is hot.
     size = (spec.resolution, spec.resolution)
     stem = Unit("conv_bn_relu", spec.in_channels, spec.stem_channels, size, stride=2)
-    yield PlanBlock("conv1", 0, 1, stem)
+    blocks = [PlanBlock("conv1", 0, 1, stem)]
     size = stem.out_size
     pool = Unit("maxpool", spec.stem_channels, spec.stem_channels, size, stride=2)
-    yield PlanBlock("maxpool", 0, 1, pool)
+    blocks.append(PlanBlock("maxpool", 0, 1, pool))
     size = pool.out_size
     cin = spec.stem_channels
     for i, st in enumerate(spec.stages):
@@ -282,15 +283,16 @@ def _shufflenet_blocks(spec: ShuffleNetSpec) -> Iterator[PlanBlock]:
         first_groups = st.groups if (i > 0 or spec.first_pointwise_grouped) else 1
         first = Unit("shufflenet_unit", cin, st.out_channels, size, 2, st.groups, first_groups,
                      mid, spec.shuffle)
-        yield PlanBlock(name, 1, 1, first)
+        blocks.append(PlanBlock(name, 1, 1, first))
         size = first.out_size
         if st.units > 1:
             rest = Unit("shufflenet_unit", st.out_channels, st.out_channels, size, 1, st.groups,
                         st.groups, mid, spec.shuffle)
-            yield PlanBlock(name, 2, st.units - 1, rest)
+            blocks.append(PlanBlock(name, 2, st.units - 1, rest))
         cin = st.out_channels
-    yield PlanBlock("globalpool", 0, 1, Unit("globalpool", cin, cin, size))
-    yield PlanBlock("fc", 0, 1, Unit("fc", cin, spec.num_classes, (1, 1)))
+    blocks.append(PlanBlock("globalpool", 0, 1, Unit("globalpool", cin, cin, size)))
+    blocks.append(PlanBlock("fc", 0, 1, Unit("fc", cin, spec.num_classes, (1, 1))))
+    return tuple(blocks)
 
 
 def _mobilenet_blocks(spec: MobileNetSpec) -> Iterator[PlanBlock]:

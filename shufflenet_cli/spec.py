@@ -16,6 +16,7 @@ No torch here: specs and plans are plain Python, so analytic commands start fast
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping, Sequence
 
@@ -72,6 +73,7 @@ class StageSpec:
         return bottleneck_channels(self.out_channels, self.bottleneck_ratio, self.groups)
 
 
+@lru_cache(maxsize=65536)
 def bottleneck_channels(out_channels: int, ratio: float, groups: int) -> int:
     """Bottleneck width of a unit: ``out * ratio`` rounded to the nearest multiple of ``groups``.
 
@@ -178,6 +180,8 @@ def scale_label(scale: float) -> str:
 
 
 def _positive_int(value: Any, field_name: str, maximum: int) -> int:
+    if type(value) is int and 0 < value <= maximum:  # the common case, fast (search screening)
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -291,7 +295,8 @@ def _validate_mobilenet(spec: MobileNetSpec) -> None:
 # ----------------------------------------------------------------------------- constructors
 
 
-def _stage2_channels_for_groups(groups: int, resolution: int = 224) -> tuple[int, str]:
+@lru_cache(maxsize=None)
+def _stage2_channels_for_groups(groups: int) -> tuple[int, str]:
     """Stage2 channels at 1x for ``groups``: Table 1, or the complexity rule for other g.
 
     Rule for g outside Table 1: the largest multiple of 4*g whose conv-only multiply-adds
