@@ -29,5 +29,7 @@ def synflow(spec: NetworkSpec, seed: int = 0) -> float:
     x = torch.ones(1, spec.in_channels, spec.resolution, spec.resolution, dtype=torch.float64)
     model.zero_grad()
     model(x).sum().backward()
-    score = sum(float((p * p.grad).abs().sum()) for p in model.parameters() if p.grad is not None)
+    with torch.no_grad():
+        score = sum(float((p * p.grad).abs().sum()) for p in model.parameters()
+                    if p.grad is not None)
     return math.log10(score) if score > 0 else float("-inf")

@@ -42,7 +42,6 @@ from .spec import MAX_RESOLUTION, NetworkSpec, shufflenet_spec
 OBJECTIVES = ("macs", "params", "memory", "latency", "synflow")
 ANALYTIC = ("macs", "params", "memory")
 MEASURED = ("latency", "synflow")
-MAXIMISED = ("synflow",)
 CONSTRAINTS = {  # key -> (metric, factor to the metric's unit)
     "max_mflops": ("macs", 1e6),
     "max_params_m": ("params", 1e6),
@@ -65,6 +64,7 @@ class SearchSpace:
     maximize: list[str] = field(default_factory=list)
     name: str = "search"
     stages: int = 3
+    defaults: dict = field(default_factory=dict)  # strategy, trials, seed, measure_top from YAML
 
     @property
     def objectives(self) -> list[str]:
@@ -185,18 +185,29 @@ def space_from_dict(data: Mapping[str, Any], source: str = "space") -> SearchSpa
         raise UserError(f"{source}: objectives.{unknown[0]}: unknown key (minimize, maximize)")
     minimize = list(obj.get("minimize") or [])
     maximize = list(obj.get("maximize") or [])
-    for name in minimize:
-        if name not in OBJECTIVES or name in MAXIMISED:
-            raise UserError(f"{source}: objectives.minimize: {name!r} is not one of "
-                            f"{', '.join(o for o in OBJECTIVES if o not in MAXIMISED)}")
-    for name in maximize:
-        if name not in MAXIMISED:
-            raise UserError(f"{source}: objectives.maximize: {name!r} is not one of "
-                            f"{', '.join(MAXIMISED)}")
+    for where, names in (("minimize", minimize), ("maximize", maximize)):
+        for name in names:
+            if name not in OBJECTIVES:
+                raise UserError(f"{source}: objectives.{where}: {name!r} is not one of "
+                                f"{', '.join(OBJECTIVES)}")
+    both = set(minimize) & set(maximize)
+    if both:
+        raise UserError(f"{source}: objectives: {sorted(both)[0]} is both minimised and maximised")
+    if "synflow" in minimize:
+        raise UserError(f"{source}: objectives.minimize: synflow is a proxy for accuracy; "
+                        "maximize it")
     if not minimize + maximize:
         raise UserError(f"{source}: objectives: name at least one objective")
+    defaults = {k: data[k] for k in ("strategy", "trials", "seed", "measure_top") if k in data}
+    for k in ("trials", "seed", "measure_top"):
+        if k in defaults and (isinstance(defaults[k], bool) or not isinstance(defaults[k], int)
+                              or defaults[k] < 0):
+            raise UserError(f"{source}: {k}: {defaults[k]!r} must be a whole number >= 0")
+    if defaults.get("strategy", "grid") not in ("grid", "random", "nsga2"):
+        raise UserError(f"{source}: strategy: {defaults['strategy']!r} is not one of grid, "
+                        "random, nsga2")
     return SearchSpace(choices, {k: float(v) for k, v in constraints.items()}, minimize,
-                       maximize, str(data.get("name") or source), n_stages or 3)
+                       maximize, str(data.get("name") or source), n_stages or 3, defaults)
 
 
 def load_space(path: str) -> SearchSpace:
@@ -336,8 +347,8 @@ def screen(space: SearchSpace, candidates: Iterable[Candidate],
 # ----------------------------------------------------------------------------- Pareto
 
 
-def _vector(row: Mapping, objectives: Sequence[str]) -> tuple:
-    return tuple(-row[o] if o in MAXIMISED else row[o] for o in objectives)
+def _vector(row: Mapping, objectives: Sequence[str], maximize: Sequence[str]) -> tuple:
+    return tuple(-row[o] if o in maximize else row[o] for o in objectives)
 
 
 def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
@@ -345,29 +356,32 @@ def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
     return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
 
 
-def pareto_front(rows: Sequence[dict], objectives: Sequence[str]) -> list[dict]:
+def pareto_front(rows: Sequence[dict], objectives: Sequence[str],
+                 maximize: Sequence[str] = ()) -> list[dict]:
     """The non-dominated rows over ``objectives`` (rows missing a value are left out).
 
-    Sorted by the first objective; ties in every objective are all kept.
+    Objectives named in ``maximize`` are maximised, the others minimised. Sorted by the
+    first objective; ties in every objective are all kept.
     """
     usable = [r for r in rows if all(r.get(o) is not None for o in objectives)]
-    usable.sort(key=lambda r: _vector(r, objectives))
+    usable.sort(key=lambda r: _vector(r, objectives, maximize))
     front: list[dict] = []
     vectors: list[tuple] = []
     for r in usable:
-        v = _vector(r, objectives)
+        v = _vector(r, objectives, maximize)
         if not any(dominates(f, v) for f in vectors):
             front.append(r)
             vectors.append(v)
     return front
 
 
-def pareto_ranks(rows: Sequence[dict], objectives: Sequence[str]) -> list[list[dict]]:
+def pareto_ranks(rows: Sequence[dict], objectives: Sequence[str],
+                 maximize: Sequence[str] = ()) -> list[list[dict]]:
     """Successive Pareto fronts (non-dominated sorting): rank 0 is the front."""
     rest = list(rows)
     ranks = []
     while rest:
-        front = pareto_front(rest, objectives)
+        front = pareto_front(rest, objectives, maximize)
         ranks.append(front)
         ids = {id(r) for r in front}
         rest = [r for r in rest if id(r) not in ids]
@@ -392,7 +406,8 @@ def nsga2_candidates(space: SearchSpace, trials: int, seed: int) -> list[Candida
     analytic = [o for o in space.objectives if o in ANALYTIC] or ["macs", "memory"]
     axes = space._axes()
     sampler = optuna.samplers.NSGAIISampler(seed=seed)
-    study = optuna.create_study(directions=["minimize"] * len(analytic), sampler=sampler)
+    directions = ["maximize" if o in space.maximize else "minimize" for o in analytic]
+    study = optuna.create_study(directions=directions, sampler=sampler)
     out: list[Candidate] = []
     for _ in range(trials):
         trial = study.ask()
@@ -486,16 +501,9 @@ def run_search(space: SearchSpace, *, strategy: str = "grid", trials: int = 1000
         raise UserError(no_candidate_message(space, screened))
     analytic = [o for o in space.objectives if o in ANALYTIC] or ["macs", "memory"]
     if not space.needs_torch:
-        return SearchResult(space, screened, pareto_front(screened.rows, space.objectives), [],
-                            strategy, seed)
-    limit = measure_top if measure_top is not None else min(
-        32, len(pareto_front(screened.rows, analytic)))
-    chosen: list[dict] = []
-    for rank in pareto_ranks(screened.rows, analytic):
-        chosen += rank
-        if len(chosen) >= limit:
-            break
-    chosen = chosen[:limit]
+        return SearchResult(space, screened, space_front(space, screened.rows), [], strategy,
+                            seed)
+    chosen = phase2_candidates(space, screened.rows, measure_top)
     measure_phase2(space, chosen, store=store, threads=threads,
                    latency_kwargs=latency_kwargs or {}, progress=progress)
     feasible = [r for r in chosen if not violated(space, r)]
@@ -503,8 +511,38 @@ def run_search(space: SearchSpace, *, strategy: str = "grid", trials: int = 1000
         raise UserError(no_candidate_message(space, ScreenResult(
             [], len(chosen), 0, 0, {k: sum(1 for r in chosen if k in violated(space, r))
                                     for k in space.constraints})))
-    return SearchResult(space, screened, pareto_front(feasible, space.objectives), chosen,
-                        strategy, seed)
+    return SearchResult(space, screened, space_front(space, feasible), chosen, strategy, seed)
+
+
+def space_front(space: SearchSpace, rows: Sequence[dict]) -> list[dict]:
+    """The Pareto front of ``rows`` under the space's objectives and directions."""
+    return pareto_front(rows, space.objectives, space.maximize)
+
+
+def phase2_candidates(space: SearchSpace, rows: list[dict], measure_top: int | None) -> list[dict]:
+    """Which screened rows phase 2 measures.
+
+    All objectives minimised (latency with MACs, params, memory): the best analytic Pareto
+    ranks first, ``measure_top`` of them (default: the analytic front, at most 32). With a
+    maximised objective (synflow), small networks are not better by default, so ``measure_top``
+    (default 32) rows spread evenly over the range of the first analytic objective (MACs).
+    """
+    analytic = [o for o in space.objectives if o in ANALYTIC] or ["macs", "memory"]
+    if space.maximize:
+        k = 32 if measure_top is None else measure_top
+        ordered = sorted(rows, key=lambda r: (r[analytic[0]], r["name"]))
+        if k >= len(ordered):
+            return ordered
+        if k <= 1:
+            return ordered[:k]
+        return [ordered[round(i * (len(ordered) - 1) / (k - 1))] for i in range(k)]
+    limit = measure_top if measure_top is not None else min(32, len(pareto_front(rows, analytic)))
+    chosen: list[dict] = []
+    for rank in pareto_ranks(rows, analytic):
+        chosen += rank
+        if len(chosen) >= limit:
+            break
+    return chosen[:limit]
 
 
 PHASE2_BATCH = 4  # candidates measured together (interleaved), then stored
