@@ -335,6 +335,30 @@ _SHUFFLENET_OVERRIDES = {
 }
 
 
+@lru_cache(maxsize=4096)
+def _paper_rule_channels(groups: tuple[int, ...], scale: float
+                         ) -> tuple[list[int], int, tuple[str, ...]]:
+    """Stage channels, stem and the rules used, for per-stage ``groups`` at width ``scale``.
+
+    Cached: a search builds thousands of specs from a few (groups, scale) pairs.
+    """
+    g_max = max(groups)
+    mixed = len(set(groups)) > 1
+    base, rule = _stage2_channels_for_groups(g_max)
+    rules = [rule + (f" of g={g_max}" if mixed else "")]
+    channels = []
+    for i, g in enumerate(groups):
+        c1x = base * 2 ** i
+        step = 4 * math.lcm(*groups) if mixed else 4 * g
+        channels.append(c1x if scale == 1.0 else round_up(c1x * scale, step))
+    if scale != 1.0:
+        rules.append(f"scaled by {scale:g} and rounded up to a multiple of 4g per stage")
+    stem = round_up(STEM_CHANNELS * scale, g_max)
+    if stem != STEM_CHANNELS:
+        rules.append(f"stem = ceil(24*{scale:g}/g)*g = {stem}")
+    return channels, stem, tuple(rules)
+
+
 def shufflenet_spec(groups: int | Sequence[int] = 3, scale: float = 1.0,
                     **overrides: Any) -> ShuffleNetSpec:
     """A ShuffleNet v1 spec by the paper's rules, with any field overridden.
@@ -373,30 +397,19 @@ def shufflenet_spec(groups: int | Sequence[int] = 3, scale: float = 1.0,
     g_max = max(group_list)
     resolution = overrides.get("resolution", 224)
 
-    rules = []
     if "stage_channels" in overrides:
         channels = list(overrides["stage_channels"])
         if len(channels) != n_stages:
             raise UserError(f"stage_channels: {len(channels)} values given for {n_stages} stages")
         channels = [_positive_int(c, f"stage_channels[{i}]", MAX_CHANNELS)
                     for i, c in enumerate(channels)]
-        rules.append("stage channels given explicitly")
+        stem = round_up(STEM_CHANNELS * scale, g_max)
+        rules: tuple[str, ...] = ("stage channels given explicitly",)
     else:
-        base, rule = _stage2_channels_for_groups(g_max)
-        rules.append(rule + (f" of g={g_max}" if len(set(group_list)) > 1 else ""))
-        channels = []
-        for i in range(n_stages):
-            c1x = base * 2 ** i
-            step = 4 * group_list[i] if len(set(group_list)) == 1 else 4 * math.lcm(*group_list)
-            channels.append(c1x if scale == 1.0 else round_up(c1x * scale, step))
-        if scale != 1.0:
-            rules.append(f"scaled by {scale:g} and rounded up to a multiple of 4g per stage")
+        channels, stem, rules = _paper_rule_channels(tuple(group_list), scale)
     if "stem_channels" in overrides:
         stem = _positive_int(overrides["stem_channels"], "stem_channels", MAX_CHANNELS)
-    else:
-        stem = round_up(STEM_CHANNELS * scale, g_max)
-        if stem != STEM_CHANNELS:
-            rules.append(f"stem = ceil(24*{scale:g}/g)*g = {stem}")
+        rules = tuple(r for r in rules if not r.startswith("stem ="))
     ratio = overrides.get("bottleneck_ratio", BOTTLENECK_RATIO)
     stages = tuple(StageSpec(c, u, g, ratio) for c, u, g in zip(channels, units, group_list))
     gname = f"g{g_max}" if len(set(group_list)) == 1 else "g" + "-".join(map(str, group_list))
