@@ -112,7 +112,8 @@ def search(space_file, strategy, trials, seed, measure_top, store, resume, threa
                if c.key not in ("latency", "synflow") or any(r.get(c.key) is not None
                                                               for r in result.front)]
     footer = [
-        f"Screened {s.evaluated} candidates ({strategy}, seed {seed}) in {elapsed:.1f} s: "
+        f"Screened {s.evaluated} candidates ({strategy}, seed {seed}; whole search "
+        f"{elapsed:.1f} s): "
         f"{s.invalid} invalid, {s.duplicates} duplicate architectures, "
         f"{len(s.rows)} meet the analytic constraints"
         + (f"; removed by {', '.join(f'{k} ({v})' for k, v in s.removed_by.items())}"
