@@ -1,0 +1,168 @@
+"""Matched-complexity comparisons: each network beside a partner, every cost as a ratio.
+
+By default the papers' pairs (ShuffleNet paper, Table 5: ShuffleNet vs MobileNet at about the
+same multiply-adds). Any networks can be compared instead; each gets as partner the MobileNet v1
+chosen like ``profile``'s baseline (by default the width closest in MACs).
+
+    >>> from shufflenet_cli.compare import compare_networks, paper_pairs
+    >>> result = compare_networks(paper_pairs(), latency=False)
+    >>> [(r["name"], r["partner"]) for r in result.rows][:2]
+    [('shufflenet-2x-g3', 'mobilenet-v1-1.0'), ('shufflenet-1.5x-g3', 'mobilenet-v1-0.75')]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from .errors import UserError
+from .profile import choose_baseline, network_row
+from .spec import NetworkSpec
+from .tables import Column, decimals
+
+# ShuffleNet paper, Table 5: the matched-complexity pairs (ShuffleNet preset, MobileNet preset).
+PAPER_PAIRS = (
+    ("shufflenet-2x-g3", "mobilenet-v1-1.0"),
+    ("shufflenet-1.5x-g3", "mobilenet-v1-0.75"),
+    ("shufflenet-1x-g3", "mobilenet-v1-0.5"),
+    ("shufflenet-1x-g8", "mobilenet-v1-0.5"),
+    ("shufflenet-0.5x-g4", "mobilenet-v1-0.25"),
+)
+
+# The metrics shown as "network / partner" ratios.
+RATIO_METRICS = ("params", "macs", "memory_bytes_eager", "memory_bytes_fused", "latency_ms")
+
+
+
+
+def _both(key: str, digits: int, scale: float = 1.0):
+    """Cell 'network / partner' for ``key``."""
+    def show(_v, row):
+        a, b = row.get(key), row.get(f"partner_{key}")
+        if a is None or b is None:
+            return "-"
+        return f"{a * scale:.{digits}f} / {b * scale:.{digits}f}"
+    return show
+
+
+COMPARE_COLUMNS = [
+    Column("name", "network", justify="left"),
+    Column("partner", "partner", justify="left"),
+    Column("params", "params M (net / partner)", _both("params", 2, 1e-6)),
+    Column("params_ratio", "params x", decimals(2, "x")),
+    Column("macs", "MACs M (net / partner)", _both("macs", 1, 1e-6)),
+    Column("macs_ratio", "MACs x", decimals(2, "x")),
+    Column("memory_bytes_eager", "traffic MB (net / partner)",
+           _both("memory_bytes_eager", 1, 1e-6)),
+    Column("memory_bytes_eager_ratio", "traffic x", decimals(2, "x")),
+    Column("latency_ms", "latency ms (net / partner)", lambda v, r: _both("latency_ms", 2)(v, r)
+           + (" !" if r.get("latency_noisy") else "")),
+    Column("latency_ms_ratio", "latency x", decimals(2, "x")),
+    Column("paper_top1_err", "paper top-1 err % (net / partner)", _both("paper_top1_err", 1)),
+    Column("top1_err_diff", "err diff (pts)", decimals(1)),
+]
+
+
+def paper_pairs() -> list[tuple[NetworkSpec, NetworkSpec]]:
+    """The papers' matched-complexity pairs as specs (loaded from the presets)."""
+    from .presets import load_spec
+
+    return [(load_spec(a), load_spec(b)) for a, b in PAPER_PAIRS]
+
+
+def pairs_for(specs: Sequence[NetworkSpec], baseline: str | None = "auto",
+              resolution: int | None = None) -> list[tuple[NetworkSpec, NetworkSpec]]:
+    """Each network paired with its MobileNet partner (``profile``'s baseline rule, per network).
+
+    ``baseline='auto'`` picks, for each network on its own, the MobileNet v1 width closest in
+    MACs; a preset name, YAML path or width gives every network the same partner.
+    """
+    if not specs:
+        raise UserError("networks: nothing to compare (give --groups, --preset or --spec)")
+    if baseline is None or baseline == "none":
+        raise UserError("baseline: compare needs a partner for each network (not 'none')")
+    pairs = []
+    for s in specs:
+        partner = choose_baseline([s], baseline, resolution or s.resolution)
+        pairs.append((s, partner))
+    return pairs
+
+
+@dataclass
+class CompareResult:
+    """One row per pair (network's numbers, partner's numbers, ratios) and the environment."""
+
+    rows: list[dict]
+    environment: dict = field(default_factory=dict)
+    footer: list[str] = field(default_factory=list)
+
+
+def pair_row(row: dict, partner: dict) -> dict:
+    """One comparison row from two ``profile.network_row``-style rows (latency optional).
+
+    Ratios are network / partner; ``top1_err_diff`` is the network's published top-1 error
+    minus the partner's (negative = the network is more accurate), in percentage points.
+    """
+    out = {"name": row["name"], "partner": partner["name"]}
+    for key in RATIO_METRICS:
+        a, b = row.get(key), partner.get(key)
+        out[key] = a
+        out[f"partner_{key}"] = b
+        out[f"{key}_ratio"] = (a / b) if (a is not None and b) else None
+    out["latency_noisy"] = bool(row.get("latency_noisy") or partner.get("latency_noisy")) \
+        if row.get("latency_ms") is not None else None
+    err, perr = row.get("paper_top1_err"), partner.get("paper_top1_err")
+    out["paper_top1_err"] = err
+    out["partner_paper_top1_err"] = perr
+    out["top1_err_diff"] = (err - perr) if (err is not None and perr is not None) else None
+    return out
+
+
+def compare_networks(pairs: Sequence[tuple[NetworkSpec, NetworkSpec]], *, latency: bool = True,
+                     threads: int = 1, windows: int | None = None,
+                     window_time: float | None = None, warmup_time: float | None = None,
+                     progress: Callable[[str], None] | None = None) -> CompareResult:
+    """Cost model (and measured latency) of every pair, with network / partner ratios.
+
+    All distinct networks of all pairs are measured in one interleaved run, so every ratio
+    compares models timed side by side.
+    """
+    if not pairs:
+        raise UserError("networks: nothing to compare")
+    unique: dict[tuple, NetworkSpec] = {}
+    for a, b in pairs:
+        for s in (a, b):
+            unique.setdefault((s.name, s.arch_key()), s)
+    specs = list(unique.values())
+    rows = {k: network_row(s) for k, s in unique.items()}
+    env: dict = {}
+    footer = ["Ratios are network / partner; top-1 err diff = network's published top-1 error "
+              "minus the partner's (percentage points, negative = more accurate)."]
+    if latency:
+        from .latency import environment
+        results = measure_latencies(specs, threads=threads, windows=windows,
+                                    window_time=window_time, warmup_time=warmup_time,
+                                    progress=progress)
+        for key, r in zip(unique, results):
+            rows[key].update(latency_ms=r.median_ms, latency_spread_ms=r.spread_ms,
+                             latency_noisy=r.noisy)
+        env = environment(threads)
+        footer.append(f"Latency: {env['backend']}, {env['threads']} thread(s), batch 1, torch "
+                      f"{env['torch']}, CPU {env['cpu']}; median of window medians; "
+                      "'!' = noisy (IQR > 10% of median).")
+    out = [pair_row(rows[(a.name, a.arch_key())], rows[(b.name, b.arch_key())])
+           for a, b in pairs]
+    return CompareResult(out, env, footer)
+
+
+def measure_latencies(specs: Sequence[NetworkSpec], *, threads: int = 1,
+                      windows: int | None = None, window_time: float | None = None,
+                      warmup_time: float | None = None,
+                      progress: Callable[[str], None] | None = None) -> list:
+    """``latency.measure_latency`` over ``specs`` with only the protocol settings given passed on
+    (None keeps the protocol's defaults)."""
+    from .latency import measure_latency
+
+    kwargs = {k: v for k, v in (("windows", windows), ("window_time", window_time),
+                                ("warmup_time", warmup_time)) if v is not None}
+    return measure_latency(list(specs), threads=threads, progress=progress, **kwargs)
