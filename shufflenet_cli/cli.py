@@ -396,6 +396,7 @@ def presets_cmd(pattern, fmt, output) -> None:
 
 # Commands defined in their own modules register themselves on `cli` when imported.
 # (one import line per module below this comment)
+from . import cli_report  # noqa: E402,F401
 from . import cli_search  # noqa: E402,F401
 
 
