@@ -188,6 +188,17 @@ def _fmt_ms(r: dict) -> str:
     return f"{r['latency_ms']:.2f} ms"
 
 
+def _group_spread(rows: Sequence[dict], key: str) -> str:
+    """'1.05x (0.5x), 1.31x (1x)': max / min of ``key`` over the group counts at each scale."""
+    parts = []
+    for s in sorted({r["scale"] for r in rows if r["family"] == "shufflenet"}):
+        vals = [r[key] for r in rows if r["family"] == "shufflenet" and r["scale"] == s
+                and r["groups"] is not None]
+        if len(vals) >= 2 and min(vals) > 0:
+            parts.append(f"{max(vals) / min(vals):.2f}x ({s:g}x)")
+    return ", ".join(parts)
+
+
 def finding_texts(data: ReportData) -> dict[str, str]:
     """One or two computed sentences per plot: what it shows and what this run found."""
     rows, pts = data.rows, measured(data.rows)
@@ -225,8 +236,10 @@ def finding_texts(data: ReportData) -> dict[str, str]:
     for r in rows:
         ppm.setdefault(r["family"], []).append(r["params"] / r["macs"] * 1e3)
     out["b"] = "Parameters per thousand MACs: " + "; ".join(
-        f"{fam} {min(v):.1f}-{max(v):.1f}" for fam, v in ppm.items()) + (
-        ". At equal MACs, more groups widen the channels and so add parameters.")
+        f"{fam} {min(v):.1f}-{max(v):.1f}" for fam, v in ppm.items()) + "."
+    spread = _group_spread(rows, "params")
+    if spread:
+        out["b"] += " Over the group counts at each scale, params change by " + spread + "."
     st = data.stages
     parts = []
     for name in [r["name"] for r in rows]:
@@ -268,9 +281,12 @@ def finding_texts(data: ReportData) -> dict[str, str]:
             text += f"{',' if lat else ':'} lowest published error g={best['groups']} " \
                     f"({best['paper_top1_err']:.1f}%)"
         sweep.append(text)
-    out["g"] = ("MACs stay about constant over g by the paper's design, while params and "
-                "traffic grow with g. " + "; ".join(sweep) + "." if sweep else
-                "No group sweep in this run (one group count per scale).")
+    if sweep:
+        out["g"] = ("Max / min over g at each scale: MACs " + _group_spread(rows, "macs")
+                    + "; params " + _group_spread(rows, "params") + "; traffic "
+                    + _group_spread(rows, "memory_bytes_eager") + ". " + "; ".join(sweep) + ".")
+    else:
+        out["g"] = "No group sweep in this run (one group count per scale)."
     pp = [p for p in data.pairs if p.get("top1_err_diff") is not None]
     out["h"] = ("Published top-1 error against published complexity, and against the latency "
                 "measured here. " + "; ".join(

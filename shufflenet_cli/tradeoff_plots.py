@@ -100,8 +100,8 @@ def _not_measured(fig, text: str = NOT_MEASURED):
 
 
 def cost_vs_latency_figure(rows: Sequence[dict], cost: str = "macs", title: str = ""):
-    """(a) / (c): a cost (MACs or memory traffic) against measured latency, with the latency
-    Pareto front (most MACs for the time) drawn as a line."""
+    """(a) / (c): a cost (MACs or memory traffic) against measured latency; for MACs with the
+    latency Pareto front (most MACs for the time) drawn as a line."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -112,6 +112,8 @@ def cost_vs_latency_figure(rows: Sequence[dict], cost: str = "macs", title: str 
     if not pts:
         return _not_measured(fig)
     _network_markers(fig, pts, "latency_ms", cost)
+    if cost != "macs":
+        return fig
     front = latency_front(pts)
     fig.add_trace(go.Scatter(
         x=[r["latency_ms"] for r in front], y=[r[cost] * AXES[cost][1] for r in front],
@@ -132,6 +134,15 @@ def params_vs_macs_figure(rows: Sequence[dict]):
     return fig
 
 
+def _stage_order(stage: str) -> tuple:
+    """Network order for stage names of both families: conv1, maxpool, stage1..N, pool, fc."""
+    fixed = {"conv1": (0, 0), "maxpool": (1, 0), "globalpool": (3, 0), "fc": (4, 0)}
+    if stage in fixed:
+        return fixed[stage]
+    digits = "".join(ch for ch in stage if ch.isdigit())
+    return (2, int(digits) if digits else 0, stage)
+
+
 def stage_bars_figure(stages, networks: Sequence[str]):
     """(d) Per-stage stacked bars of MACs, params and memory traffic for each network.
 
@@ -143,10 +154,7 @@ def stage_bars_figure(stages, networks: Sequence[str]):
     metrics = ("macs", "params", "memory_bytes_eager")
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05,
                         subplot_titles=[AXES[m][0] for m in metrics])
-    order: list[str] = []
-    for s in stages["stage"]:
-        if s not in order:
-            order.append(s)
+    order = sorted(set(stages["stage"]), key=_stage_order)
     for i, stage in enumerate(order):
         sub = stages[stages["stage"] == stage].set_index("network")
         colour = STAGE_COLOURS[i % len(STAGE_COLOURS)]
@@ -178,7 +186,8 @@ def time_by_kind_figure(breakdowns: Sequence[dict]):
                         subplot_titles=("measured runtime (%)", "MACs (%)",
                                         "memory traffic, eager (%)"))
     fig.update_layout(template=TEMPLATE, barmode="stack",
-                      title="Where the time goes, by op kind", height=220 + 70 * len(breakdowns))
+                      title="Where the time goes, by op kind", height=360 + 70 * len(breakdowns),
+                      legend=dict(orientation="h", y=-0.25, x=0))
     if not breakdowns:
         return _not_measured(fig, "runtime breakdown not measured in this run (--no-latency)")
     names = [f"{b['name']}<br>({b['total_ms']:.1f} ms profiled)" for b in breakdowns]
