@@ -242,15 +242,17 @@ def finding_texts(data: ReportData) -> dict[str, str]:
         out["b"] += " Over the group counts at each scale, params change by " + spread + "."
     st = data.stages
     parts = []
-    for name in [r["name"] for r in rows]:
+    shown = [b["name"] for b in data.breakdowns if b["name"] in set(st["network"])] or \
+        [r["name"] for r in rows][:4]
+    for name in shown:
         sub = st[st["network"] == name]
         top_macs = sub.loc[sub["macs"].idxmax()]
         top_mem = sub.loc[sub["memory_bytes_eager"].idxmax()]
         parts.append(f"{name}: {top_macs['stage']} ({100 * top_macs['macs'] / sub['macs'].sum():.0f}%"
                      f" of MACs), traffic peaks in {top_mem['stage']} "
                      f"({100 * top_mem['memory_bytes_eager'] / sub['memory_bytes_eager'].sum():.0f}%)")
-    out["d"] = "Stage with the most MACs, and with the most memory traffic: " + \
-        "; ".join(parts[:6]) + ("; ..." if len(parts) > 6 else "") + "."
+    out["d"] = ("Stage with the most MACs, and with the most memory traffic: " + "; ".join(parts)
+                + ". Every network's stages are in data/stages.csv.")
     if data.breakdowns:
         texts = []
         for b in data.breakdowns:

@@ -286,7 +286,7 @@ def group_sweep_figure(rows: Sequence[dict]):
                     hovertemplate=f"{s:g}x g=%{{x}}: %{{y:.1f}}% top-1 err<extra></extra>"),
                     row=row, col=col, secondary_y=True)
         fig.update_yaxes(title_text="top-1 err (%)", row=row, col=col, secondary_y=True,
-                         showgrid=False)
+                         showgrid=False, tickformat=".0f")
         fig.update_xaxes(title_text="groups g", type="log", tickvals=[1, 2, 3, 4, 8],
                          row=row, col=col)
         if m == "latency_ms" and not any(r.get("latency_ms") is not None for r in shuffle):
