@@ -94,10 +94,10 @@ def breakdown_specs(names: Sequence[str] = (), specs: Sequence[NetworkSpec] = ()
     from .presets import load_spec
 
     by_name = {s.name: s for s in specs}
-    out: dict[str, NetworkSpec] = {}
+    out: dict[tuple, NetworkSpec] = {}
     for n in list(DEFAULT_BREAKDOWN) + list(names):
         s = by_name.get(n) or load_spec(n)
-        out.setdefault(s.name, s)
+        out.setdefault((s.name, s.arch_key()), s)
     return list(out.values())
 
 
@@ -191,7 +191,8 @@ def _fmt_ms(r: dict) -> str:
 def _group_spread(rows: Sequence[dict], key: str) -> str:
     """'1.05x (0.5x), 1.31x (1x)': max / min of ``key`` over the group counts at each scale."""
     parts = []
-    for s in sorted({r["scale"] for r in rows if r["family"] == "shufflenet"}):
+    for s in sorted({r["scale"] for r in rows
+                     if r["family"] == "shufflenet" and r["scale"] is not None}):
         vals = [r[key] for r in rows if r["family"] == "shufflenet" and r["scale"] == s
                 and r["groups"] is not None]
         if len(vals) >= 2 and min(vals) > 0:
@@ -265,7 +266,8 @@ def finding_texts(data: ReportData) -> dict[str, str]:
     else:
         out["e"] = "Runtime breakdown not measured in this run (--no-latency)."
     sweep = []
-    for s in sorted({r["scale"] for r in rows if r["family"] == "shufflenet"}):
+    for s in sorted({r["scale"] for r in rows
+                     if r["family"] == "shufflenet" and r["scale"] is not None}):
         sc = [r for r in rows if r["family"] == "shufflenet" and r["scale"] == s
               and r["groups"] is not None]
         if len(sc) < 2:

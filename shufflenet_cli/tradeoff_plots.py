@@ -260,7 +260,7 @@ def group_sweep_figure(rows: Sequence[dict]):
     fig.update_layout(template=TEMPLATE, title="Group sweep: cost and published error vs g",
                       height=760)
     shuffle = [r for r in rows if r["family"] == "shufflenet" and r["groups"] is not None]
-    scales = sorted({r["scale"] for r in shuffle})
+    scales = sorted({r["scale"] for r in shuffle if r["scale"] is not None})
     palette = ("#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e", "#8c564b")
     for k, m in enumerate(metrics):
         row, col = k // 2 + 1, k % 2 + 1

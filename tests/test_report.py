@@ -183,3 +183,17 @@ def test_measured_report_fills_latency_and_breakdown(tmp_path):
     assert "shuffle" not in set(bd[bd["network"] == "mobilenet-v1-0.5"]["kind"])
     findings = json.loads((out / "data" / "findings.json").read_text())
     assert "predicts latency best" in findings["f"]
+
+
+def test_spec_file_without_a_scale_joins_the_report(tmp_path):
+    spec = tmp_path / "mine.yaml"
+    spec.write_text("family: shufflenet\nname: mine\nstem_channels: 24\nstages:\n"
+                    "  - {out_channels: 240, units: 2, groups: 3}\n"
+                    "  - {out_channels: 480, units: 2, groups: 3}\n")
+    out = tmp_path / "r"
+    result = CliRunner().invoke(cli, ["report", "--no-latency", "--groups", "3,8", "--scales",
+                                      "1", "--spec", str(spec), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    nets = pd.read_csv(out / "data" / "networks.csv")
+    assert "mine" in set(nets["name"])
+    assert (out / "data" / "layers" / "mine.csv").exists()
