@@ -256,9 +256,12 @@ def finding_texts(data: ReportData) -> dict[str, str]:
                 + ". Every network's stages are in data/stages.csv.")
     if data.breakdowns:
         texts = []
+        latency = {r["name"]: r.get("latency_ms") for r in rows}
         for b in data.breakdowns:
             top = sorted(b["kinds"], key=lambda k: -k["share"])[:4]
-            texts.append(f"{b['name']} ({b['total_ms']:.1f} ms profiled): " + ", ".join(
+            unprofiled = latency.get(b["name"])
+            vs = f" vs {unprofiled:.1f} ms timed without it" if unprofiled else ""
+            texts.append(f"{b['name']} ({b['total_ms']:.1f} ms profiled{vs}): " + ", ".join(
                 f"{k['label']} {100 * k['share']:.0f}% of time ({100 * k['macs_share']:.0f}% of "
                 f"MACs)" for k in top))
         out["e"] = ("Measured with torch.profiler (CPU time per op kind; the profiler adds a few "
