@@ -1,0 +1,21 @@
+"""Per-op-kind profiler breakdown: attribution adds up and names the papers' op kinds."""
+
+from shufflenet_cli import mobilenet_spec, shufflenet_spec
+from shufflenet_cli.breakdown import breakdown_rows, op_breakdown
+
+
+def test_shufflenet_breakdown_has_every_kind_and_adds_up():
+    r = op_breakdown(shufflenet_spec(3, 0.5, resolution=96), runs=2, warmup=1)
+    kinds = {k["kind"] for k in r["by_kind"]}
+    assert {"conv1x1", "depthwise", "bn", "shuffle", "add_concat", "pooling", "fc"} <= kinds
+    assert abs(sum(k["ms"] for k in r["by_kind"]) - r["total_ms"]) < 1e-6
+    assert abs(sum(s["share"] for s in r["by_stage"]) - 1) < 1e-9
+    assert {"stage2", "stage3", "stage4"} <= {s["stage"] for s in r["by_stage"]}
+
+
+def test_mobilenet_has_no_shuffle_and_rows_flatten():
+    r = op_breakdown(mobilenet_spec(0.25, 96), runs=2, warmup=1)
+    assert "shuffle" not in {k["kind"] for k in r["by_kind"]}
+    rows = breakdown_rows([r])
+    assert rows[0]["network"] == "mobilenet-v1-0.25-96" and "share" in rows[0]
+
