@@ -133,8 +133,8 @@ def op_breakdown(spec: NetworkSpec, *, threads: int = 1, runs: int = 10, warmup:
     by_stage: dict[str, float] = {}
     for event in prof.events():
         self_us = event.self_cpu_time_total
-        if self_us <= 0:
-            continue
+        if self_us <= 0 or event.name.startswith((KIND_PREFIX, STAGE_PREFIX)):
+            continue  # a range's own self time is the profiler's overhead, not the network's
         kind, stage = _attribute(event)
         by_kind[kind] = by_kind.get(kind, 0.0) + self_us
         by_stage[stage] = by_stage.get(stage, 0.0) + self_us
