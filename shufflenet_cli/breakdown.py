@@ -12,6 +12,10 @@ few large ones: read the shares, and compare with the unprofiled latency.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+
 from typing import Sequence
 
 from .plan import KIND_LABELS
@@ -99,6 +103,22 @@ def _attribute(event) -> tuple[str, str]:
     return kind, stage or "other"
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Mute file descriptor 2 while the profiler runs: kineto prints 'profiler_start/stop'
+    lines from C++ that no setting turns off, and they would break the CLI's output."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def op_breakdown(spec: NetworkSpec, *, threads: int = 1, runs: int = 10, warmup: int = 3,
                  batch_size: int = 1) -> dict:
     """Measured CPU time of one forward pass by op kind and by stage (torch.profiler).
@@ -121,7 +141,7 @@ def op_breakdown(spec: NetworkSpec, *, threads: int = 1, runs: int = 10, warmup:
                 model(x)
             handles = _instrument(model)
             try:
-                with profile(activities=[ProfilerActivity.CPU]) as prof:
+                with _native_stderr_silenced(), profile(activities=[ProfilerActivity.CPU]) as prof:
                     for _ in range(runs):
                         model(x)
             finally:
