@@ -152,6 +152,18 @@ def _latency(v, row) -> str:
     return text + (" !" if row.get("latency_noisy") else "")
 
 
+def _backend_cell(backend: str):
+    """Formatter for one backend's latency (or the reason it could not run)."""
+    def show(_v, row) -> str:
+        entry = (row.get("latency_by_backend") or {}).get(backend) or {}
+        if entry.get("error"):
+            return "n/a: " + entry["error"][:60]
+        return _latency(entry.get("latency_ms"), {
+            "latency_spread_ms": entry.get("latency_spread_ms"),
+            "latency_noisy": entry.get("latency_noisy")})
+    return show
+
+
 def _name(v, row) -> str:
     return f"{v} (baseline)" if row.get("baseline") else str(v)
 
@@ -230,9 +242,13 @@ def network_options(f):
               show_default=True, help="Element size for memory traffic.")
 @click.option("--crosscheck", is_flag=True,
               help="Also show fvcore's and thop's counts of the built module.")
+@click.option("--backend", "backends", default="eager", show_default=True,
+              callback=_list_of(str, "a backend"),
+              help="Inference backends, comma-separated, one latency column each: eager, "
+                   "channels_last, torchscript, compile, onnxruntime.")
 @output_options()
 def profile(groups, scales, presets, spec_files, resolution, baseline, latency, threads,
-            batch_size, dtype, crosscheck, fmt, output) -> None:
+            batch_size, dtype, crosscheck, backends, fmt, output) -> None:
     """Params, MACs, memory traffic and latency of ShuffleNets vs a MobileNet v1 baseline.
 
     \b
@@ -244,6 +260,9 @@ def profile(groups, scales, presets, spec_files, resolution, baseline, latency, 
     """
     from .profile import profile_networks, resolve_networks
 
+    from .backends import check_backend_name
+
+    backends = [check_backend_name(b) for b in backends] or ["eager"]
     specs = resolve_networks(groups, scales, presets, spec_files, resolution)
     progress = None
     ctx = None
@@ -251,18 +270,25 @@ def profile(groups, scales, presets, spec_files, resolution, baseline, latency, 
         from .latency import DEFAULT_WINDOWS
 
         n = len(specs) + 1
-        ctx, progress = progress_bar(n * (DEFAULT_WINDOWS + 1), "measuring latency")
+        ctx, progress = progress_bar(n * (DEFAULT_WINDOWS + 1) * len(backends),
+                                     "measuring latency")
     if ctx is not None:
         with ctx:
             result = profile_networks(specs, baseline=baseline, latency=latency,
                                       threads=threads, batch_size=batch_size, dtype=dtype,
-                                      crosscheck=crosscheck, progress=progress)
+                                      crosscheck=crosscheck, backends=backends,
+                                      progress=progress)
     else:
         result = profile_networks(specs, baseline=baseline, latency=False, threads=threads,
                                   batch_size=batch_size, dtype=dtype, crosscheck=crosscheck)
     columns = list(PROFILE_COLUMNS)
     if not latency:
         columns = [c for c in columns if not c.key.startswith("latency")]
+    elif len(backends) > 1:
+        at = next(i for i, c in enumerate(columns) if c.key == "latency_rel") + 1
+        columns[at - 2] = Column("latency_ms", f"{backends[0]} (ms)", _latency)
+        columns[at:at] = [Column(f"latency_{b}", f"{b} (ms)", _backend_cell(b))
+                          for b in backends[1:]]
     if crosscheck:
         columns += CROSSCHECK_COLUMNS
     emit(result.rows, columns, fmt, output, footer=result.footer)

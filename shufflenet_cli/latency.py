@@ -16,6 +16,7 @@ The protocol, and why:
 
 from __future__ import annotations
 
+import math
 import platform
 import statistics
 from dataclasses import asdict, dataclass, field
@@ -41,6 +42,7 @@ class LatencyResult:
     threads: int = 1
     batch_size: int = 1
     backend: str = "eager"
+    error: str | None = None  # why the backend could not run this network (then no figures)
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-ready)."""
@@ -102,11 +104,14 @@ def measure_latency(
     window_time: float = DEFAULT_WINDOW_TIME,
     warmup_time: float = DEFAULT_WARMUP_TIME,
     progress: Callable[[str], None] | None = None,
+    backend: str = "eager",
 ) -> LatencyResult | list[LatencyResult]:
     """Measure the CPU latency of one or several networks with the protocol above.
 
     Several specs are measured together, interleaved, so their ratios are fair. ``progress``
     is called with a short description after each step (``windows + 1`` steps per model).
+    ``backend`` is one of ``backends.BACKENDS``; each network's output is checked against eager
+    before timing, and a network the backend cannot run gets a result with ``error`` set.
     Returns one ``LatencyResult`` for one spec, else a list in the input order.
 
     Example::
@@ -118,37 +123,53 @@ def measure_latency(
     import torch
     from torch.utils.benchmark import Timer
 
+    from .backends import BackendError, check_backend_name, prepare
     from .nn import build_model, example_input
 
     single = not isinstance(specs, (list, tuple))
     spec_list = [specs] if single else list(specs)
     _check_protocol(threads, batch_size, windows, window_time, warmup_time)
+    check_backend_name(backend)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
+    errors: dict[int, str] = {}
     try:
-        timers = []
-        for spec in spec_list:
+        timers: dict[int, Timer] = {}
+        for i, spec in enumerate(spec_list):
             model = build_model(spec, batch_size).eval()
             x = example_input(spec, batch_size)
-            timers.append(Timer("model(x)", globals={"model": model, "x": x},
-                                num_threads=threads, label=spec.name))
+            try:
+                fn = prepare(model, x, backend, threads)
+            except BackendError as e:
+                errors[i] = str(e)
+                continue
+            timers[i] = Timer("fn()", globals={"fn": fn}, num_threads=threads, label=spec.name)
         samples: list[list[float]] = [[] for _ in spec_list]
         with torch.inference_mode():
-            for spec, timer in zip(spec_list, timers):
+            for i, timer in timers.items():
                 timer.blocked_autorange(min_run_time=warmup_time)
                 if progress:
-                    progress(f"warm-up {spec.name}")
-            n = len(timers)
+                    progress(f"warm-up {spec_list[i].name}")
+            order = list(timers)
+            n = len(order)
             for w in range(windows):
                 for k in range(n):
-                    i = (w + k) % n  # rotate the order so no model always follows the same one
+                    i = order[(w + k) % n]  # rotate so no model always follows the same one
                     samples[i].append(timers[i].blocked_autorange(min_run_time=window_time).median)
                     if progress:
                         progress(f"window {w + 1}/{windows} {spec_list[i].name}")
     finally:
         torch.set_num_threads(previous_threads)
-    results = [summarize_windows(s.name, samples[i], threads, batch_size)
-               for i, s in enumerate(spec_list)]
+    results = []
+    for i, s in enumerate(spec_list):
+        if i in errors:
+            results.append(LatencyResult(s.name, math.nan, math.nan, False, [], threads,
+                                         batch_size, backend, errors[i]))
+            if progress:  # keep the progress total honest for skipped networks
+                for _ in range(windows + 1):
+                    progress(f"{backend} cannot run {s.name}")
+        else:
+            results.append(summarize_windows(s.name, samples[i], threads, batch_size, backend))
     return results[0] if single else results
 
 

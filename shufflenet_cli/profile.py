@@ -130,11 +130,13 @@ def network_row(spec: NetworkSpec, batch_size: int = 1, dtype: str = "fp32") -> 
 def profile_networks(specs: Sequence[NetworkSpec], *, baseline: NetworkSpec | str | None = "auto",
                      latency: bool = True, threads: int = 1, batch_size: int = 1,
                      dtype: str = "fp32", crosscheck: bool = False,
+                     backends: Sequence[str] = ("eager",),
                      progress: Callable[[str], None] | None = None) -> ProfileResult:
     """Cost model (and, with ``latency``, measured latency) for each network and the baseline.
 
     The baseline is measured in the same interleaved run, and every row gets
-    ``latency_rel`` = its latency / the baseline's.
+    ``latency_rel`` = its latency / the baseline's. With several ``backends`` each is one
+    interleaved run; the first fills ``latency_ms``, all go to ``latency_by_backend``.
     """
     if not specs:
         raise UserError("networks: nothing to profile (give --groups, --preset or --spec)")
@@ -155,18 +157,30 @@ def profile_networks(specs: Sequence[NetworkSpec], *, baseline: NetworkSpec | st
     if latency:
         from .latency import environment, measure_latency
 
+        from .backends import check_backend_name
+
+        for b in backends:
+            check_backend_name(b)
         for s in all_specs:
             check_fits_in_memory(s, batch_size)
-        results = measure_latency(all_specs, threads=threads, batch_size=batch_size,
-                                  progress=progress)
-        for row, r in zip(rows, results):
-            row.update(latency_ms=r.median_ms, latency_spread_ms=r.spread_ms,
-                       latency_noisy=r.noisy)
-        if base_index is not None:
-            base = results[base_index].median_ms
+        for row in rows:
+            row["latency_by_backend"] = {}
+        for k, backend in enumerate(backends):
+            results = measure_latency(all_specs, threads=threads, batch_size=batch_size,
+                                      progress=progress, backend=backend)
+            base = results[base_index].median_ms if base_index is not None else None
             for row, r in zip(rows, results):
-                row["latency_rel"] = r.median_ms / base
-        env.update(environment(threads))
+                ok = r.error is None
+                entry = {"latency_ms": r.median_ms if ok else None,
+                         "latency_spread_ms": r.spread_ms if ok else None,
+                         "latency_noisy": r.noisy if ok else None,
+                         "latency_rel": r.median_ms / base if ok and base and base == base
+                         else None,
+                         "error": r.error}
+                row["latency_by_backend"][backend] = entry
+                if k == 0:
+                    row.update({key: v for key, v in entry.items() if key != "error"})
+        env.update(environment(threads, ",".join(backends)))
     if crosscheck:
         from .crosscheck import crosscheck_counts
 

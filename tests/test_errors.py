@@ -52,6 +52,7 @@ def test_bad_spec_file(run_cli, spec_file, text, fragments):
     (["--format", "xml"], ["xml"]),
     (["--threads", "0"], ["--threads"]),
     (["--frobnicate"], ["--frobnicate"]),
+    (["--backend", "tvm"], ["backend", "'tvm'"]),
 ])
 def test_bad_profile_flags(run_cli, args, fragments):
     assert_one_line_error(run_cli("profile", "--no-latency", *args), *fragments)
