@@ -420,6 +420,62 @@ def presets_cmd(pattern, fmt, output) -> None:
     emit(rows, columns, fmt, output)
 
 
+@cli.command()
+@click.argument("network")
+@click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Torch intra-op threads.")
+@click.option("--runs", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Profiled forward passes (after 3 warm-up passes).")
+@click.option("--resolution", type=click.IntRange(1, None), help="Input size (default 224).")
+@click.option("--by", type=click.Choice(["kind", "stage"]), default="kind", show_default=True,
+              help="Group the measured time by op kind or by stage.")
+@output_options()
+def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
+    """Where the time goes in NETWORK: measured CPU time by op kind or stage (torch.profiler).
+
+    Beside each op kind, its share of the multiply-adds and of the eager memory traffic
+    (cost model), so time that MACs do not explain stands out.
+
+    \b
+    Examples:
+      shufflenet-cli breakdown shufflenet-1x-g3
+      shufflenet-cli breakdown mobilenet-v1-0.5 --by stage --format json
+    """
+    from .breakdown import op_breakdown
+    from .cost import analyze
+    from .presets import load_spec
+    from .spec import with_resolution
+
+    spec = load_spec(network)
+    if resolution:
+        spec = with_resolution(spec, resolution)
+    result = op_breakdown(spec, threads=threads, runs=runs)
+    a = analyze(spec)
+    if by == "kind":
+        cost = a.by_kind().set_index("kind")
+        rows = [{**r, "macs_share": float(cost["macs"].get(r["kind"], 0)) / a.macs,
+                 "traffic_share": float(cost["memory_bytes_eager"].get(r["kind"], 0))
+                 / a.memory_bytes_eager} for r in result["by_kind"]]
+        columns = [Column("label", "op kind", justify="left"),
+                   Column("ms", "time (ms)", decimals(3)),
+                   Column("share", "share of time", _percent),
+                   Column("macs_share", "share of MACs", _percent),
+                   Column("traffic_share", "share of traffic", _percent)]
+    else:
+        rows = result["by_stage"]
+        columns = [Column("stage", "stage", justify="left"),
+                   Column("ms", "time (ms)", decimals(3)),
+                   Column("share", "share of time", _percent)]
+    footer = [f"{spec.name}: {result['total_ms']:.2f} ms per forward pass under torch.profiler "
+              f"({runs} runs, {threads} thread(s), eager); the profiler adds a few microseconds "
+              "per op, which inflates cheap ops."]
+    emit(rows, columns, fmt, output, title=f"Where the time goes: {spec.name}", footer=footer)
+
+
+def _percent(v, _row) -> str:
+    return "-" if v is None else f"{v:.0%}"
+
+
 # Commands defined in their own modules register themselves on `cli` when imported.
 # (one import line per module below this comment)
 from . import cli_report  # noqa: E402,F401

@@ -19,3 +19,16 @@ def test_mobilenet_has_no_shuffle_and_rows_flatten():
     rows = breakdown_rows([r])
     assert rows[0]["network"] == "mobilenet-v1-0.25-96" and "share" in rows[0]
 
+
+
+def test_breakdown_command_puts_time_beside_macs(run_cli):
+    import json
+
+    r = run_cli("breakdown", "shufflenet-0.25x-g3", "--resolution", "96", "--runs", "2",
+                "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    rows = {row["kind"]: row for row in json.loads(r.stdout)}
+    assert abs(sum(row["share"] for row in rows.values()) - 1) < 1e-9
+    assert rows["conv1x1"]["macs_share"] > 0.8 and rows["pooling"]["macs_share"] == 0
+    r = run_cli("breakdown", "nope")
+    assert r.exit_code == 2 and "unknown preset" in r.stderr
