@@ -29,6 +29,6 @@ def test_breakdown_command_puts_time_beside_macs(run_cli):
     assert r.exit_code == 0, r.stderr
     rows = {row["kind"]: row for row in json.loads(r.stdout)}
     assert abs(sum(row["share"] for row in rows.values()) - 1) < 1e-9
-    assert rows["conv1x1"]["macs_share"] > 0.8 and rows["pooling"]["macs_share"] == 0
+    assert rows["conv1x1"]["macs_share"] > 0.5 and rows["pooling"]["macs_share"] == 0
     r = run_cli("breakdown", "nope")
     assert r.exit_code == 2 and "unknown preset" in r.stderr
