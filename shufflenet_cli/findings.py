@@ -57,7 +57,8 @@ def predictor_stats(rows: Sequence[dict], predictors: Sequence[str] = tuple(PRED
             x = np.array([float(r[key]) for r in pts])
             y = np.array([float(r["latency_ms"]) for r in pts])
             if np.ptp(x) > 0 and np.ptp(y) > 0:
-                stat["spearman"] = float(pd.Series(x).corr(pd.Series(y), method="spearman"))
+                # Spearman = Pearson of the ranks (average ranks for ties); no scipy needed
+                stat["spearman"] = float(pd.Series(x).rank().corr(pd.Series(y).rank()))
                 slope, intercept = np.polyfit(x, y, 1)
                 residual = y - (slope * x + intercept)
                 stat["r2"] = float(1 - (residual ** 2).sum() / ((y - y.mean()) ** 2).sum())
