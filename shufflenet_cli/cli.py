@@ -472,6 +472,61 @@ def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
     emit(rows, columns, fmt, output, title=f"Where the time goes: {spec.name}", footer=footer)
 
 
+@cli.command()
+@network_options
+@click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Threads for calibration and timing.")
+@click.option("--quick", is_flag=True, help="Short calibration (fewer sizes, less timing).")
+@click.option("--plot", type=click.Path(dir_okay=False),
+              help="Write the roofline plot (HTML that opens offline) to this file.")
+@output_options()
+def roofline(groups, scales, presets, spec_files, resolution, threads, quick, plot, fmt,
+             output) -> None:
+    """Lower-bound latency from the cost model and this machine's measured limits.
+
+    Calibrates peak GFLOP/s (large matrix multiply) and copy bandwidth from cache to memory
+    once per machine (cached), then bounds each layer by max(FLOPs / peak, bytes / bandwidth)
+    and sets the sum beside the measured latency.
+
+    \b
+    Examples:
+      shufflenet-cli roofline --groups 1,3,8 --preset mobilenet-v1-0.5
+      shufflenet-cli roofline --preset shufflenet-1x-g3 --plot roofline.html
+    """
+    from .latency import measure_latency
+    from .profile import resolve_networks
+    from .roofline import cache_dir, calibrate, network_bound, roofline_figure
+    from .tables import check_output_path
+
+    if plot:
+        check_output_path(plot)
+    specs = resolve_networks(groups, scales, presets, spec_files, resolution)
+    calib = calibrate(threads, quick=quick)
+    measured = measure_latency(specs, threads=threads)
+    rows = []
+    for spec, lat in zip(specs, measured):
+        b = network_bound(spec, calib)
+        rows.append({**b, "measured_ms": lat.median_ms, "efficiency": b["bound_ms"] / lat.median_ms})
+    columns = [Column("name", "network", justify="left"),
+               Column("measured_ms", "measured (ms)", decimals(2)),
+               Column("bound_ms", "bound (ms)", decimals(2)),
+               Column("compute_ms", "compute (ms)", decimals(2)),
+               Column("memory_ms", "memory (ms)", decimals(2)),
+               Column("memory_bound_share", "memory-bound share", _percent),
+               Column("efficiency", "bound / measured", _percent)]
+    bws = ", ".join(f"{int(k) >> 10} KiB {v:.0f}" for k, v in calib["bandwidth_gbs"].items())
+    footer = [f"Calibration: peak {calib['peak_gflops']:.1f} GFLOP/s (fp32 matmul), copy "
+              f"bandwidth GB/s by working set: {bws}; {threads} thread(s), cached in "
+              f"{cache_dir()}.",
+              "Bound per layer = max(2 x MACs / peak, eager traffic bytes / bandwidth at the "
+              "layer's working set); a low bound/measured share is time the hardware does not "
+              "explain (op overhead, cache misses, kernels below peak)."]
+    if plot:
+        write_atomic(plot, roofline_figure(rows, calib).to_html(include_plotlyjs=True))
+        footer.append(f"Roofline plot written to {plot}.")
+    emit(rows, columns, fmt, output, title="Roofline bound vs measured latency", footer=footer)
+
+
 def _percent(v, _row) -> str:
     return "-" if v is None else f"{v:.0%}"
 
