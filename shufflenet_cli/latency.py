@@ -12,19 +12,27 @@ The protocol, and why:
    interquartile range (IQR).
 5. A result whose IQR exceeds ``NOISY_FRACTION`` (10%) of its median is flagged noisy, in the
    table and in the JSON, rather than silently trusted.
+6. Background load: /proc/stat's busy time minus this process's own CPU time, per window. A
+   window during which other processes kept more than ``LOAD_THRESHOLD`` cores busy is
+   measured again (up to ``MAX_REDO`` times); if it stays loaded it is kept, counted in
+   ``loaded_windows`` and the result is flagged noisy.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import platform
 import statistics
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
 from .spec import NetworkSpec
 
 NOISY_FRACTION = 0.10
+LOAD_THRESHOLD = 0.25  # other processes' CPU use during a window, in cores
+MAX_REDO = 2
 DEFAULT_WINDOWS = 7
 DEFAULT_WINDOW_TIME = 0.2  # seconds per model per window
 DEFAULT_WARMUP_TIME = 0.3  # seconds per model before the first window
@@ -43,10 +51,49 @@ class LatencyResult:
     batch_size: int = 1
     backend: str = "eager"
     error: str | None = None  # why the backend could not run this network (then no figures)
+    loaded_windows: int = 0  # windows still under other processes' load after being redone
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-ready)."""
         return asdict(self)
+
+
+class CpuLoad:
+    """CPU time of the whole machine (/proc/stat) and of this process, to see other load.
+
+    ``CpuLoad.sample()`` before a window, ``.other_cores_busy()`` after it: the average number
+    of cores that other processes kept busy meanwhile (0 where /proc/stat is unavailable).
+    """
+
+    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, machine_busy_s: float | None, own_s: float, wall: float):
+        self.machine_busy_s, self.own_s, self.wall = machine_busy_s, own_s, wall
+
+    @staticmethod
+    def _machine_busy() -> float | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as f:
+                fields = f.readline().split()[1:]
+        except OSError:
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+        return (user + nice + system + irq + softirq + steal) / CpuLoad.TICK
+
+    @classmethod
+    def sample(cls) -> "CpuLoad":
+        """The counters now."""
+        t = os.times()
+        return cls(cls._machine_busy(), t.user + t.system, time.perf_counter())
+
+    def other_cores_busy(self) -> float:
+        """Cores other processes kept busy since this sample (averaged over the wall time)."""
+        now = CpuLoad.sample()
+        if self.machine_busy_s is None or now.machine_busy_s is None:
+            return 0.0
+        wall = now.wall - self.wall
+        other = (now.machine_busy_s - self.machine_busy_s) - (now.own_s - self.own_s)
+        return max(0.0, other) / wall if wall > 0 else 0.0
 
 
 def cpu_model() -> str:
@@ -145,6 +192,7 @@ def measure_latency(
                 continue
             timers[i] = Timer("fn()", globals={"fn": fn}, num_threads=threads, label=spec.name)
         samples: list[list[float]] = [[] for _ in spec_list]
+        loaded_count = [0] * len(spec_list)
         with torch.inference_mode():
             for i, timer in timers.items():
                 timer.blocked_autorange(min_run_time=warmup_time)
@@ -155,7 +203,14 @@ def measure_latency(
             for w in range(windows):
                 for k in range(n):
                     i = order[(w + k) % n]  # rotate so no model always follows the same one
-                    samples[i].append(timers[i].blocked_autorange(min_run_time=window_time).median)
+                    for attempt in range(MAX_REDO + 1):
+                        before = CpuLoad.sample()
+                        median = timers[i].blocked_autorange(min_run_time=window_time).median
+                        loaded = before.other_cores_busy() > LOAD_THRESHOLD
+                        if not loaded:
+                            break  # a loaded window is measured again, up to MAX_REDO times
+                    samples[i].append(median)
+                    loaded_count[i] += loaded
                     if progress:
                         progress(f"window {w + 1}/{windows} {spec_list[i].name}")
     finally:
@@ -169,7 +224,10 @@ def measure_latency(
                 for _ in range(windows + 1):
                     progress(f"{backend} cannot run {s.name}")
         else:
-            results.append(summarize_windows(s.name, samples[i], threads, batch_size, backend))
+            r = summarize_windows(s.name, samples[i], threads, batch_size, backend)
+            r.loaded_windows = loaded_count[i]
+            r.noisy = r.noisy or loaded_count[i] > 0
+            results.append(r)
     return results[0] if single else results
 
 

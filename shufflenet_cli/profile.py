@@ -174,6 +174,7 @@ def profile_networks(specs: Sequence[NetworkSpec], *, baseline: NetworkSpec | st
                 entry = {"latency_ms": r.median_ms if ok else None,
                          "latency_spread_ms": r.spread_ms if ok else None,
                          "latency_noisy": r.noisy if ok else None,
+                         "latency_loaded_windows": r.loaded_windows if ok else None,
                          "latency_rel": r.median_ms / base if ok and base and base == base
                          else None,
                          "error": r.error}

@@ -39,3 +39,39 @@ def test_single_spec_gives_single_result():
 def test_environment_is_recorded():
     env = environment(1)
     assert env["threads"] == 1 and env["torch"] and env["cpu"] and env["backend"] == "eager"
+
+
+def test_background_load_is_seen():
+    import multiprocessing
+    import time
+
+    from shufflenet_cli.latency import CpuLoad
+
+    quiet = CpuLoad.sample()
+    time.sleep(0.3)
+    idle_other = quiet.other_cores_busy()
+
+    def spin(seconds):
+        end = time.time() + seconds
+        while time.time() < end:
+            pass
+
+    p = multiprocessing.Process(target=spin, args=(1.0,))
+    p.start()
+    time.sleep(0.2)
+    busy = CpuLoad.sample()
+    time.sleep(0.5)
+    loaded_other = busy.other_cores_busy()
+    p.join()
+    assert loaded_other > 0.6  # the spinning process kept about one core busy
+    assert loaded_other > idle_other + 0.4
+
+
+def test_own_work_is_not_counted_as_load():
+    from shufflenet_cli.latency import CpuLoad
+
+    before = CpuLoad.sample()
+    x = 0
+    for i in range(3_000_000):
+        x += i
+    assert before.other_cores_busy() < 0.5
