@@ -246,9 +246,12 @@ def network_options(f):
               callback=_list_of(str, "a backend"),
               help="Inference backends, comma-separated, one latency column each: eager, "
                    "channels_last, torchscript, compile, onnxruntime.")
+@click.option("--repeat-process", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Repeat the measurement in N fresh processes; report the median and the "
+                   "spread (max - min) between processes.")
 @output_options()
 def profile(groups, scales, presets, spec_files, resolution, baseline, latency, threads,
-            batch_size, dtype, crosscheck, backends, fmt, output) -> None:
+            batch_size, dtype, crosscheck, backends, repeat_process, fmt, output) -> None:
     """Params, MACs, memory traffic and latency of ShuffleNets vs a MobileNet v1 baseline.
 
     \b
@@ -270,14 +273,14 @@ def profile(groups, scales, presets, spec_files, resolution, baseline, latency, 
         from .latency import DEFAULT_WINDOWS
 
         n = len(specs) + 1
-        ctx, progress = progress_bar(n * (DEFAULT_WINDOWS + 1) * len(backends),
-                                     "measuring latency")
+        steps = repeat_process if repeat_process > 1 else n * (DEFAULT_WINDOWS + 1)
+        ctx, progress = progress_bar(steps * len(backends), "measuring latency")
     if ctx is not None:
         with ctx:
             result = profile_networks(specs, baseline=baseline, latency=latency,
                                       threads=threads, batch_size=batch_size, dtype=dtype,
                                       crosscheck=crosscheck, backends=backends,
-                                      progress=progress)
+                                      repeat_process=repeat_process, progress=progress)
     else:
         result = profile_networks(specs, baseline=baseline, latency=False, threads=threads,
                                   batch_size=batch_size, dtype=dtype, crosscheck=crosscheck)

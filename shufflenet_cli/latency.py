@@ -242,3 +242,48 @@ def _check_protocol(threads, batch_size, windows, window_time, warmup_time) -> N
     for name, value in (("window_time", window_time), ("warmup_time", warmup_time)):
         if not isinstance(value, (int, float)) or value <= 0:
             raise UserError(f"{name}: {value!r} must be a positive number of seconds")
+
+
+def measure_in_fresh_processes(specs: Sequence[NetworkSpec], runs: int, *, threads: int = 1,
+                               batch_size: int = 1, backend: str = "eager",
+                               progress: Callable[[str], None] | None = None
+                               ) -> list[list[float | None]]:
+    """Repeat the whole measurement in ``runs`` fresh Python processes.
+
+    Each process runs ``shufflenet-cli profile`` on the same specs (written as YAML), with the
+    interleaved protocol. Returns, per spec, the median latency (ms) of each process, or None
+    where the backend could not run it. Different processes land on different memory layouts,
+    thread placements and cache states: the spread between them is what a user who measures
+    once should expect.
+    """
+    import json
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    from .errors import UserError
+    from .spec import spec_to_dict
+
+    per_spec: list[list[float | None]] = [[] for _ in specs]
+    with tempfile.TemporaryDirectory(prefix="shufflenet-cli-") as folder:
+        args = [sys.executable, "-m", "shufflenet_cli", "profile", "--baseline", "none",
+                "--threads", str(threads), "--batch-size", str(batch_size), "--backend",
+                backend, "--format", "json"]
+        for i, spec in enumerate(specs):
+            path = Path(folder) / f"{i:03d}.yaml"
+            path.write_text(yaml.safe_dump(spec_to_dict(spec), sort_keys=False))
+            args += ["--spec", str(path)]
+        for run in range(runs):
+            done = subprocess.run(args, capture_output=True, text=True)
+            if done.returncode != 0:
+                last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+                raise UserError(f"repeat-process: process {run + 1} failed: {last}")
+            rows = json.loads(done.stdout)
+            for i, row in enumerate(rows):
+                per_spec[i].append(row["latency_ms"])
+            if progress:
+                progress(f"process {run + 1}/{runs} ({backend})")
+    return per_spec

@@ -130,13 +130,16 @@ def network_row(spec: NetworkSpec, batch_size: int = 1, dtype: str = "fp32") -> 
 def profile_networks(specs: Sequence[NetworkSpec], *, baseline: NetworkSpec | str | None = "auto",
                      latency: bool = True, threads: int = 1, batch_size: int = 1,
                      dtype: str = "fp32", crosscheck: bool = False,
-                     backends: Sequence[str] = ("eager",),
+                     backends: Sequence[str] = ("eager",), repeat_process: int = 1,
                      progress: Callable[[str], None] | None = None) -> ProfileResult:
     """Cost model (and, with ``latency``, measured latency) for each network and the baseline.
 
     The baseline is measured in the same interleaved run, and every row gets
     ``latency_rel`` = its latency / the baseline's. With several ``backends`` each is one
     interleaved run; the first fills ``latency_ms``, all go to ``latency_by_backend``.
+    With ``repeat_process`` > 1 every backend's run is repeated in that many fresh processes:
+    ``latency_ms`` is the median of the process medians and ``latency_spread_ms`` their
+    max - min (the spread between processes), flagged noisy above 10% of the median.
     """
     if not specs:
         raise UserError("networks: nothing to profile (give --groups, --preset or --spec)")
@@ -166,8 +169,12 @@ def profile_networks(specs: Sequence[NetworkSpec], *, baseline: NetworkSpec | st
         for row in rows:
             row["latency_by_backend"] = {}
         for k, backend in enumerate(backends):
-            results = measure_latency(all_specs, threads=threads, batch_size=batch_size,
-                                      progress=progress, backend=backend)
+            if repeat_process > 1:
+                results = _across_processes(all_specs, repeat_process, threads, batch_size,
+                                            backend, progress)
+            else:
+                results = measure_latency(all_specs, threads=threads, batch_size=batch_size,
+                                          progress=progress, backend=backend)
             base = results[base_index].median_ms if base_index is not None else None
             for row, r in zip(rows, results):
                 ok = r.error is None
@@ -175,6 +182,8 @@ def profile_networks(specs: Sequence[NetworkSpec], *, baseline: NetworkSpec | st
                          "latency_spread_ms": r.spread_ms if ok else None,
                          "latency_noisy": r.noisy if ok else None,
                          "latency_loaded_windows": r.loaded_windows if ok else None,
+                         # window medians, or with repeat_process each process's median
+                         "latency_samples_ms": r.window_ms if ok else None,
                          "latency_rel": r.median_ms / base if ok and base and base == base
                          else None,
                          "error": r.error}
@@ -193,8 +202,11 @@ def profile_networks(specs: Sequence[NetworkSpec], *, baseline: NetworkSpec | st
     if latency:
         footer.append(
             f"Latency: {env['backend']}, {env['threads']} thread(s), batch {batch_size}, "
-            f"torch {env['torch']}, CPU {env['cpu']}; median of window medians, +/- IQR; "
-            "'!' = noisy (IQR > 10% of median).")
+            f"torch {env['torch']}, CPU {env['cpu']}; "
+            + ("median of window medians, +/- IQR; '!' = noisy (IQR > 10% of median)."
+               if repeat_process == 1 else
+               f"median of {repeat_process} fresh processes' medians, +/- max - min between "
+               "processes; '!' = noisy (spread > 10% of median)."))
     if crosscheck:
         from .crosscheck import CROSSCHECK_NOTE
 
@@ -202,3 +214,22 @@ def profile_networks(specs: Sequence[NetworkSpec], *, baseline: NetworkSpec | st
     return ProfileResult(rows, baseline.name if baseline is not None else None, env, footer)
 
 
+
+
+def _across_processes(specs, runs, threads, batch_size, backend, progress):
+    """LatencyResults from ``runs`` fresh processes: median of medians, max - min spread."""
+    from .latency import NOISY_FRACTION, LatencyResult, measure_in_fresh_processes
+
+    per_spec = measure_in_fresh_processes(specs, runs, threads=threads, batch_size=batch_size,
+                                          backend=backend, progress=progress)
+    out = []
+    for spec, values in zip(specs, per_spec):
+        if any(v is None for v in values):
+            out.append(LatencyResult(spec.name, math.nan, math.nan, False, [], threads,
+                                     batch_size, backend, f"{backend} could not run it"))
+            continue
+        med = statistics.median(values)
+        spread = max(values) - min(values)
+        out.append(LatencyResult(spec.name, med, spread, spread > NOISY_FRACTION * med,
+                                 list(values), threads, batch_size, backend))
+    return out

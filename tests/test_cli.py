@@ -156,3 +156,14 @@ def test_analytic_commands_do_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_profile_repeat_process_reports_the_spread_between_processes(run_cli):
+    r = run_cli("profile", "--scale", "0.25", "--groups", "3", "--resolution", "64",
+                "--baseline", "none", "--repeat-process", "2", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    row = json.loads(r.stdout)[0]
+    runs = row["latency_samples_ms"]
+    assert len(runs) == 2 and all(v > 0 for v in runs)
+    assert abs(row["latency_spread_ms"] - (max(runs) - min(runs))) < 1e-9
+    assert min(runs) <= row["latency_ms"] <= max(runs)
