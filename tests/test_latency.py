@@ -67,11 +67,10 @@ def test_background_load_is_seen():
     assert loaded_other > idle_other + 0.4
 
 
-def test_own_work_is_not_counted_as_load():
+def test_own_cpu_time_is_not_counted_as_load(monkeypatch):
     from shufflenet_cli.latency import CpuLoad
 
-    before = CpuLoad.sample()
-    x = 0
-    for i in range(3_000_000):
-        x += i
-    assert before.other_cores_busy() < 0.5
+    before = CpuLoad(machine_busy_s=100.0, own_s=10.0, wall=1000.0)
+    # 0.5 s of wall time: the machine was busy 0.8 s of CPU, 0.5 s of it ours
+    monkeypatch.setattr(CpuLoad, "sample", classmethod(lambda cls: cls(100.8, 10.5, 1000.5)))
+    assert abs(before.other_cores_busy() - 0.6) < 1e-9
