@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import click
 
+from .backends import BACKENDS
 from .cli import _int, _list_of, _scale, cli, emit, network_options, output_options, progress_bar
 
 
 def _protocol_options(f):
-    """--threads/--windows/--window-time/--warmup-time: the latency protocol's settings."""
+    """--backend/--threads/--windows/--window-time/--warmup-time: the latency protocol's
+    settings."""
     f = click.option("--warmup-time", type=click.FloatRange(0.001, 60), default=None,
                      help="Seconds of warm-up per network (default: the protocol's 0.3).")(f)
     f = click.option("--window-time", type=click.FloatRange(0.001, 60), default=None,
                      help="Seconds per network per window (default: the protocol's 0.2).")(f)
     f = click.option("--windows", type=click.IntRange(1, 1000), default=None,
                      help="Interleaved timing windows (default: the protocol's 7).")(f)
+    f = click.option("--backend", type=click.Choice(BACKENDS), default="eager",
+                     show_default=True,
+                     help="Inference backend timed (each network's output is first checked "
+                          "against eager).")(f)
     f = click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True,
                      help="Torch intra-op threads while timing.")(f)
     f = click.option("--latency/--no-latency", default=True, show_default=True,
@@ -35,8 +41,8 @@ def _steps(n_networks: int, windows: int | None) -> int:
                    "MACs), a preset name, a YAML file or a width such as 0.5.")
 @_protocol_options
 @output_options()
-def compare(groups, scales, presets, spec_files, resolution, baseline, latency, threads, windows,
-            window_time, warmup_time, fmt, output) -> None:
+def compare(groups, scales, presets, spec_files, resolution, baseline, latency, threads, backend,
+            windows, window_time, warmup_time, fmt, output) -> None:
     """ShuffleNets beside MobileNet v1 at matched complexity, every cost as a ratio.
 
     With no networks named: the papers' pairs (ShuffleNet 2x g3 vs MobileNet 1.0, 1.5x g3 vs
@@ -48,6 +54,7 @@ def compare(groups, scales, presets, spec_files, resolution, baseline, latency, 
       shufflenet-cli compare
       shufflenet-cli compare --no-latency --format markdown
       shufflenet-cli compare --groups 1,8 --scale 0.5 --baseline 0.25
+      shufflenet-cli compare --backend torchscript
     """
     from .compare import COMPARE_COLUMNS, compare_networks, paper_pairs, pairs_for
     from .profile import resolve_networks
@@ -62,7 +69,7 @@ def compare(groups, scales, presets, spec_files, resolution, baseline, latency, 
             pairs = [(with_resolution(a, resolution), with_resolution(b, resolution))
                      for a, b in pairs]
     kwargs = dict(latency=latency, threads=threads, windows=windows, window_time=window_time,
-                  warmup_time=warmup_time)
+                  warmup_time=warmup_time, backend=backend)
     if latency:
         n = len({s.arch_key() for p in pairs for s in p})
         ctx, progress = progress_bar(_steps(n, windows), "measuring latency")
@@ -96,7 +103,7 @@ def compare(groups, scales, presets, spec_files, resolution, baseline, latency, 
 @click.option("--out", default="reports/latest", show_default=True, type=click.Path(),
               help="Report folder (replaced atomically if it is an earlier report).")
 def report(groups, scales, mobilenet_widths, presets, spec_files, breakdown, breakdown_runs,
-           latency, threads, windows, window_time, warmup_time, png, out) -> None:
+           latency, threads, backend, windows, window_time, warmup_time, png, out) -> None:
     """Write a design-tradeoff report folder: index.html (tables, plots), report.md, data/.
 
     The HTML opens offline (plotly.js is shipped once in the folder). Plots: MACs, params and
@@ -108,6 +115,7 @@ def report(groups, scales, mobilenet_widths, presets, spec_files, breakdown, bre
       shufflenet-cli report --out reports/mine
       shufflenet-cli report --groups 3,8 --scales 1 --no-latency --out /tmp/quick
       shufflenet-cli report --breakdown shufflenet-2x-g3 --png
+      shufflenet-cli report --backend channels_last --out reports/channels-last
     """
     from .presets import load_spec
     from .profile import resolve_networks
@@ -123,7 +131,7 @@ def report(groups, scales, mobilenet_widths, presets, spec_files, breakdown, bre
             keys.add(s.arch_key())
     extra = breakdown_specs(breakdown, specs)
     kwargs = dict(latency=latency, threads=threads, windows=windows, window_time=window_time,
-                  warmup_time=warmup_time, breakdown=extra, breakdown_runs=breakdown_runs,
+                  warmup_time=warmup_time, backend=backend, breakdown=extra, breakdown_runs=breakdown_runs,
                   png=png)
     if latency:
         ctx, progress = progress_bar(_steps(len(specs), windows) + len(extra),

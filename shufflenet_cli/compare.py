@@ -29,10 +29,12 @@ PAPER_PAIRS = (
     ("shufflenet-0.5x-g4", "mobilenet-v1-0.25"),
 )
 
+# What the '!' beside a latency means (latency.py flags a result noisy for either reason).
+NOISY_NOTE = ("'!' = noisy (IQR > 10% of median, or windows still under other processes' load "
+              "after being redone).")
+
 # The metrics shown as "network / partner" ratios.
 RATIO_METRICS = ("params", "macs", "memory_bytes_eager", "memory_bytes_fused", "latency_ms")
-
-
 
 
 def _both(key: str, digits: int, scale: float = 1.0):
@@ -121,11 +123,13 @@ def pair_row(row: dict, partner: dict) -> dict:
 def compare_networks(pairs: Sequence[tuple[NetworkSpec, NetworkSpec]], *, latency: bool = True,
                      threads: int = 1, windows: int | None = None,
                      window_time: float | None = None, warmup_time: float | None = None,
+                     backend: str = "eager",
                      progress: Callable[[str], None] | None = None) -> CompareResult:
     """Cost model (and measured latency) of every pair, with network / partner ratios.
 
-    All distinct networks of all pairs are measured in one interleaved run, so every ratio
-    compares models timed side by side.
+    All distinct networks of all pairs are measured in one interleaved run on ``backend``, so
+    every ratio compares models timed side by side. A network the backend cannot run has no
+    latency; the footer says why.
     """
     if not pairs:
         raise UserError("networks: nothing to compare")
@@ -142,14 +146,14 @@ def compare_networks(pairs: Sequence[tuple[NetworkSpec, NetworkSpec]], *, latenc
         from .latency import environment
         results = measure_latencies(specs, threads=threads, windows=windows,
                                     window_time=window_time, warmup_time=warmup_time,
-                                    progress=progress)
+                                    backend=backend, progress=progress)
         for key, r in zip(unique, results):
-            rows[key].update(latency_ms=r.median_ms, latency_spread_ms=r.spread_ms,
-                             latency_noisy=r.noisy)
-        env = environment(threads)
+            rows[key].update(latency_fields(r))
+        footer += latency_errors(results)
+        env = environment(threads, backend)
         footer.append(f"Latency: {env['backend']}, {env['threads']} thread(s), batch 1, torch "
                       f"{env['torch']}, CPU {env['cpu']}; median of window medians; "
-                      "'!' = noisy (IQR > 10% of median).")
+                      + NOISY_NOTE)
     out = [pair_row(rows[(a.name, a.arch_key())], rows[(b.name, b.arch_key())])
            for a, b in pairs]
     return CompareResult(out, env, footer)
@@ -157,7 +161,7 @@ def compare_networks(pairs: Sequence[tuple[NetworkSpec, NetworkSpec]], *, latenc
 
 def measure_latencies(specs: Sequence[NetworkSpec], *, threads: int = 1,
                       windows: int | None = None, window_time: float | None = None,
-                      warmup_time: float | None = None,
+                      warmup_time: float | None = None, backend: str = "eager",
                       progress: Callable[[str], None] | None = None) -> list:
     """``latency.measure_latency`` over ``specs`` with only the protocol settings given passed on
     (None keeps the protocol's defaults)."""
@@ -165,4 +169,22 @@ def measure_latencies(specs: Sequence[NetworkSpec], *, threads: int = 1,
 
     kwargs = {k: v for k, v in (("windows", windows), ("window_time", window_time),
                                 ("warmup_time", warmup_time)) if v is not None}
-    return measure_latency(list(specs), threads=threads, progress=progress, **kwargs)
+    return measure_latency(list(specs), threads=threads, progress=progress, backend=backend,
+                           **kwargs)
+
+
+def latency_fields(result) -> dict:
+    """The latency keys of a row from one ``LatencyResult``; all None where the backend could
+    not run the network (``latency_error`` then says why)."""
+    ok = result.error is None
+    return {"latency_ms": result.median_ms if ok else None,
+            "latency_spread_ms": result.spread_ms if ok else None,
+            "latency_noisy": result.noisy if ok else None,
+            "latency_loaded_windows": result.loaded_windows if ok else None,
+            "latency_error": result.error}
+
+
+def latency_errors(results: Sequence) -> list[str]:
+    """One line per network the backend could not run, saying why."""
+    return [f"{r.backend} could not run {r.name}: {r.error}" for r in results
+            if r.error is not None]

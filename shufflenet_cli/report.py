@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .compare import COMPARE_COLUMNS, PAPER_PAIRS, measure_latencies, pair_row
+from .compare import (COMPARE_COLUMNS, NOISY_NOTE, PAPER_PAIRS, latency_errors,
+                      latency_fields, measure_latencies, pair_row)
 from .errors import UserError
 from .findings import latency_front, measured, predictor_stats
 from .profile import MOBILENET_WIDTHS, network_row
@@ -101,7 +102,7 @@ def breakdown_specs(names: Sequence[str] = (), specs: Sequence[NetworkSpec] = ()
     return list(out.values())
 
 
-def _environment(threads: int, latency: bool) -> dict:
+def _environment(threads: int, latency: bool, backend: str) -> dict:
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
@@ -115,7 +116,7 @@ def _environment(threads: int, latency: bool) -> dict:
            "cpu": cpu_model(), "cpu_count": len(os.sched_getaffinity(0))
            if hasattr(os, "sched_getaffinity") else os.cpu_count(),
            "threads": threads if latency else None,
-           "torch": torch_version, "backend": "eager" if latency else None,
+           "torch": torch_version, "backend": backend if latency else None,
            "python": platform.python_version(), "latency_measured": latency}
     try:
         env["shufflenet_cli"] = version("shufflenet-cli")
@@ -126,11 +127,13 @@ def _environment(threads: int, latency: bool) -> dict:
 
 def collect_report(specs: Sequence[NetworkSpec], *, latency: bool = True, threads: int = 1,
                    windows: int | None = None, window_time: float | None = None,
-                   warmup_time: float | None = None, breakdown: Sequence[NetworkSpec] = (),
+                   warmup_time: float | None = None, backend: str = "eager",
+                   breakdown: Sequence[NetworkSpec] = (),
                    breakdown_runs: int = DEFAULT_BREAKDOWN_RUNS,
                    progress: Callable[[str], None] | None = None) -> ReportData:
-    """Cost model of every network, and with ``latency`` their interleaved latencies and the
-    op-kind runtime breakdown of the ``breakdown`` networks (torch.profiler)."""
+    """Cost model of every network, and with ``latency`` their interleaved latencies on
+    ``backend`` and the op-kind runtime breakdown of the ``breakdown`` networks
+    (torch.profiler over the eager module, whatever the backend)."""
     import pandas as pd
 
     from .cost import analyze
@@ -138,14 +141,15 @@ def collect_report(specs: Sequence[NetworkSpec], *, latency: bool = True, thread
     if not specs:
         raise UserError("networks: nothing to report on (give --groups, --preset or --spec)")
     rows = [network_row(s) for s in specs]
-    env = _environment(threads, latency)
+    env = _environment(threads, latency, backend)
+    notes: list[str] = []
     if latency:
         results = measure_latencies(specs, threads=threads, windows=windows,
                                     window_time=window_time, warmup_time=warmup_time,
-                                    progress=progress)
+                                    backend=backend, progress=progress)
         for row, r in zip(rows, results):
-            row.update(latency_ms=r.median_ms, latency_spread_ms=r.spread_ms,
-                       latency_noisy=r.noisy)
+            row.update(latency_fields(r))
+        notes = latency_errors(results)
     stage_frames, layers = [], {}
     for s in specs:
         a = analyze(s)
@@ -178,7 +182,7 @@ def collect_report(specs: Sequence[NetworkSpec], *, latency: bool = True, thread
     pairs = [pair_row(by_name[a], by_name[b]) for a, b in PAPER_PAIRS
              if a in by_name and b in by_name]
     return ReportData(rows, pd.concat(stage_frames, ignore_index=True), layers, pairs,
-                      predictor_stats(rows), breakdowns, paper_points(), env, latency)
+                      predictor_stats(rows), breakdowns, paper_points(), env, latency, notes)
 
 
 # ----------------------------------------------------------------------------- findings text
@@ -416,8 +420,9 @@ def _index_html(data: ReportData, figures, texts: dict, footer: Sequence[str]) -
         '<script src="plotly.min.js"></script></head><body>',
         "<h1>ShuffleNet v1 vs MobileNet v1: design trade-offs</h1>",
         f"<p class='note'>Made by shufflenet-cli on {html.escape(env['date'])}. "
-        f"{'Latency measured on this machine' if data.latency else 'Latency not measured'}."
-        "</p>",
+        + (f"Latency measured on this machine ({html.escape(str(env['backend']))} backend, "
+           f"{env['threads']} thread(s))." if data.latency else "Latency not measured.")
+        + "</p>",
         f"<nav>{nav}</nav>",
     ]
     for title, rows, cols in _tables(data):
@@ -500,7 +505,7 @@ def write_report(data: ReportData, out: str | Path, *, png: bool = False,
         out.resolve().parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UserError(f"out: cannot create {out.parent}: {e.strerror}") from None
-    notes: list[str] = []
+    notes: list[str] = list(data.notes)
     figures = report_figures(data)
     texts = finding_texts(data)
     try:
@@ -577,7 +582,8 @@ def _swap_in(tmp: Path, out: Path) -> None:
 
 def build_report(specs: Sequence[NetworkSpec], out: str | Path, *, latency: bool = True,
                  threads: int = 1, windows: int | None = None, window_time: float | None = None,
-                 warmup_time: float | None = None, breakdown: Sequence[NetworkSpec] | None = None,
+                 warmup_time: float | None = None, backend: str = "eager",
+                 breakdown: Sequence[NetworkSpec] | None = None,
                  breakdown_runs: int = DEFAULT_BREAKDOWN_RUNS, png: bool = False,
                  progress: Callable[[str], None] | None = None) -> tuple[Path, list[str]]:
     """Measure and write a report folder for ``specs``; returns (path, notes).
@@ -589,11 +595,12 @@ def build_report(specs: Sequence[NetworkSpec], out: str | Path, *, latency: bool
     from .cost import CONVENTIONS
 
     data = collect_report(specs, latency=latency, threads=threads, windows=windows,
-                          window_time=window_time, warmup_time=warmup_time,
+                          window_time=window_time, warmup_time=warmup_time, backend=backend,
                           breakdown=breakdown_specs(specs=specs) if breakdown is None
                           else breakdown, breakdown_runs=breakdown_runs, progress=progress)
     footer = [f"Counting: {CONVENTIONS}."]
     if latency:
-        footer.append("Latency: eager PyTorch, median of interleaved window medians ± IQR; "
-                      "'!' = noisy (IQR > 10% of median).")
+        footer.append(f"Latency: {backend} backend, median of interleaved window medians ± IQR; "
+                      f"{NOISY_NOTE} Runtime by op kind: torch.profiler over the eager module.")
+        footer += data.notes
     return write_report(data, out, png=png, footer=footer)

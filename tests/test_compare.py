@@ -8,8 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from shufflenet_cli.cli import cli
-from shufflenet_cli.compare import PAPER_PAIRS, compare_networks, pair_row, pairs_for
+from shufflenet_cli.compare import (PAPER_PAIRS, compare_networks, latency_errors,
+                                    latency_fields, pair_row, pairs_for)
 from shufflenet_cli.cost import analyze
+from shufflenet_cli.latency import LatencyResult
 from shufflenet_cli.profile import resolve_networks
 from shufflenet_cli.spec import mobilenet_spec, shufflenet_spec
 
@@ -63,6 +65,32 @@ def test_measured_latency_ratio_is_the_ratio_of_measured_medians():
     assert result.environment["threads"] == 1
 
 
+def test_backend_option_times_that_backend():
+    result = CliRunner().invoke(cli, [
+        "compare", "--preset", "shufflenet-0.5x-g3", "--baseline", "0.25", "--backend",
+        "channels_last", "--windows", "2", "--window-time", "0.02", "--warmup-time", "0.02",
+        "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert "Latency: channels_last, 1 thread(s)" in result.output
+    row = next(line for line in result.output.splitlines() if "shufflenet-0.5x-g3" in line)
+    latency_cell = row.split("|")[9].replace("!", "")  # "!" flags a noisy median
+    net, partner = (float(v) for v in latency_cell.split("/"))
+    assert net > 0 and partner > 0
+
+
+def test_network_a_backend_cannot_run_has_no_latency_and_a_reason():
+    failed = LatencyResult("shufflenet-1x-g3", float("nan"), float("nan"), False,
+                           backend="onnxruntime", error="export failed")
+    ok = LatencyResult("mobilenet-v1-0.5", 4.0, 0.1, False, [4.0, 4.1], backend="onnxruntime")
+    row = {"name": "shufflenet-1x-g3", **latency_fields(failed)}
+    partner = {"name": "mobilenet-v1-0.5", **latency_fields(ok)}
+    assert row["latency_ms"] is None and row["latency_error"] == "export failed"
+    assert partner["latency_ms"] == 4.0 and partner["latency_error"] is None
+    assert pair_row(row, partner)["latency_ms_ratio"] is None  # no NaN ratio
+    assert latency_errors([failed, ok]) == [
+        "onnxruntime could not run shufflenet-1x-g3: export failed"]
+
+
 def test_compare_markdown_and_csv_outputs(tmp_path):
     out = tmp_path / "c.md"
     result = CliRunner().invoke(cli, ["compare", "--no-latency", "--format", "markdown", "-o",
@@ -80,6 +108,7 @@ def test_compare_markdown_and_csv_outputs(tmp_path):
     (["--groups", "3", "--baseline", "none"], "needs a partner"),
     (["--groups", "x"], "not a positive whole number"),
     (["--windows", "0"], "--windows"),
+    (["--backend", "tensorrt"], "--backend"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message):
     result = CliRunner().invoke(cli, ["compare", "--no-latency", *args])
