@@ -73,7 +73,9 @@ def _instrument(model) -> list:
             stack.pop().__exit__(None, None, None)
 
         handles.append(module.register_forward_pre_hook(pre))
-        handles.append(module.register_forward_hook(post))
+        # prepend: a module that is both a stage and a leaf (maxpool, globalpool, fc) must close
+        # its kind range before its stage range, or the profiler cannot nest them
+        handles.append(module.register_forward_hook(post, prepend=True))
 
     for name, child in model.named_children():
         wrap(child, STAGE_PREFIX + name)

@@ -267,7 +267,9 @@ def finding_texts(data: ReportData) -> dict[str, str]:
             vs = f" vs {unprofiled:.1f} ms timed without it" if unprofiled else ""
             texts.append(f"{b['name']} ({b['total_ms']:.1f} ms profiled{vs}): " + ", ".join(
                 f"{k['label']} {100 * k['share']:.0f}% of time ({100 * k['macs_share']:.0f}% of "
-                f"MACs)" for k in top))
+                f"MACs)" for k in top) + "; by stage " + ", ".join(
+                f"{st['stage']} {100 * st['share']:.0f}%"
+                for st in sorted(b["stages"], key=lambda st: -st["share"])[:3]))
         out["e"] = ("Measured with torch.profiler (CPU time per op kind; the profiler adds a few "
                     "µs per op, inflating cheap ops). " + "; ".join(texts) + ".")
     else:
@@ -548,14 +550,14 @@ def write_report(data: ReportData, out: str | Path, *, png: bool = False,
                                        encoding="utf-8")
         d = tmp / "data"
         (d / "layers").mkdir(parents=True)
+        stage_times = [{"network": b["name"], **s} for b in data.breakdowns for s in b["stages"]]
         for name, rows in (("networks", data.rows), ("pairs", data.pairs),
                            ("predictors", data.predictors),
                            ("breakdown", breakdown_rows(data)),
+                           ("breakdown_stages", stage_times),
                            ("stages", data.stages.to_dict("records"))):
             _write_csv(d / f"{name}.csv", rows)
             _write_json(d / f"{name}.json", rows)
-        _write_json(d / "breakdown_stages.json",
-                    [{"network": b["name"], **s} for b in data.breakdowns for s in b["stages"]])
         _write_json(d / "paper.json", data.paper)
         _write_json(d / "findings.json", texts)
         _write_json(d / "environment.json", data.environment)

@@ -184,6 +184,10 @@ def test_measured_report_fills_latency_backend_and_breakdown(tmp_path):
     assert g3["share"].sum() == pytest.approx(1.0, abs=1e-6)
     assert {"conv1x1", "depthwise", "shuffle"} <= set(g3["kind"])
     assert "shuffle" not in set(bd[bd["network"] == "mobilenet-v1-0.5"]["kind"])
+    by_stage = pd.read_csv(out / "data" / "breakdown_stages.csv")
+    g3_stages = by_stage[by_stage["network"] == "shufflenet-1x-g3"]
+    assert g3_stages["share"].sum() == pytest.approx(1.0, abs=1e-6)
+    assert {"maxpool", "stage2", "stage3", "stage4"} <= set(g3_stages["stage"])
     findings = json.loads((out / "data" / "findings.json").read_text())
     assert "predicts latency best" in findings["f"]
 
