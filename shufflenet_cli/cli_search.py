@@ -42,13 +42,16 @@ FRONT_COLUMNS = [
               help="Latency windows per candidate (the protocol's interleaved windows).")
 @click.option("--window-time", type=click.FloatRange(0.001, 60), default=0.2, show_default=True,
               help="Seconds per latency window.")
+@click.option("--backend", default="eager", show_default=True,
+              help="Backend for phase-2 latency: eager, channels_last, torchscript, compile, "
+                   "onnxruntime.")
 @click.option("--write-specs", type=click.Path(file_okay=False),
               help="Write each front member's spec as YAML into this folder (for --spec).")
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Write the Pareto plot (HTML that opens offline) to this file.")
 @output_options()
 def search(space_file, strategy, trials, seed, measure_top, store, resume, threads, windows,
-           window_time, write_specs, plot, fmt, output) -> None:
+           window_time, backend, write_specs, plot, fmt, output) -> None:
     """Search a space of ShuffleNets for the designs that trade cost best (a Pareto front).
 
     Phase 1 screens every candidate with the analytic cost model (no torch); phase 2 measures
@@ -63,10 +66,12 @@ def search(space_file, strategy, trials, seed, measure_top, store, resume, threa
       shufflenet-cli search space.yaml --store run.db --write-specs front/ --plot front.html
       shufflenet-cli search space.yaml --store run.db --resume
     """
+    from .backends import check_backend_name
     from .search import load_space, run_search
     from .store import ResultStore
     from .tables import check_output_path
 
+    check_backend_name(backend)
     if resume and not store:
         raise UserError("resume: --resume needs --store FILE")
     for path in (plot, output):
@@ -83,7 +88,7 @@ def search(space_file, strategy, trials, seed, measure_top, store, resume, threa
     result_store = None
     if store:
         settings = {"space": space_file_text(space_file), "strategy": strategy, "seed": seed,
-                    "trials": trials if strategy != "grid" else None}
+                    "trials": trials if strategy != "grid" else None, "backend": backend}
         result_store = ResultStore(store, settings, resume=resume)
     from .cli import progress_bar
 
@@ -101,7 +106,8 @@ def search(space_file, strategy, trials, seed, measure_top, store, resume, threa
         with bar:
             result = run_search(space, strategy=strategy, trials=trials, seed=seed,
                                 measure_top=measure_top, store=result_store, threads=threads,
-                                latency_kwargs={"windows": windows, "window_time": window_time},
+                                latency_kwargs={"windows": windows, "window_time": window_time,
+                                                "backend": backend},
                                 progress=progress)
     finally:
         if result_store is not None:

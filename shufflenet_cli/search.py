@@ -571,6 +571,9 @@ def measure_phase2(space: SearchSpace, rows: list[dict], *, store=None, threads:
             from .latency import measure_latency
 
             for r, lat in zip(batch, measure_latency(specs, threads=threads, **latency_kwargs)):
+                if lat.error:  # the backend cannot run it: no latency, so it cannot be on a
+                    r["latency_error"] = lat.error  # front that needs one
+                    continue
                 r.update(latency=lat.median_ms, latency_spread=lat.spread_ms,
                          latency_noisy=lat.noisy)
         if wants_synflow:

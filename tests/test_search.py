@@ -244,3 +244,17 @@ def test_grid_over_presets_space_files():
         space = load_space(str(path))
         assert space.size() > 0
         assert list(itertools.islice(grid_candidates(space), 1))
+
+
+def test_search_measures_with_the_chosen_backend(run_cli, tmp_path):
+    space = write_space(tmp_path, {
+        "space": {"groups": [1, 3], "scale": [0.25], "resolution": [64]},
+        "constraints": {"max_latency_ms": 10000},
+        "objectives": {"minimize": ["latency", "macs"]}, "measure_top": 2})
+    r = run_cli("search", space, "--backend", "torchscript", "--windows", "2",
+                "--window-time", "0.02", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert all(row["latency"] > 0 for row in json.loads(r.stdout))
+    from tests.test_errors import assert_one_line_error
+
+    assert_one_line_error(run_cli("search", space, "--backend", "tvm"), "backend", "tvm")
