@@ -523,27 +523,13 @@ def write_report(data: ReportData, out: str | Path, *, png: bool = False,
         (tmp / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
         plots = tmp / "plots"
         plots.mkdir()
-        pngs: set[str] = set()
-        kaleido_missing = None
-        if png:
-            try:
-                import kaleido  # noqa: F401
-            except ImportError:
-                kaleido_missing = "png: kaleido is not installed (pip install kaleido); " \
-                    "wrote the HTML report without PNG files"
-                notes.append(kaleido_missing)
         for key, _title, fig in figures:
             fig.write_html(plots / f"{key}.html", include_plotlyjs="../plotly.min.js",
                            config={"displaylogo": False})
-            if png and kaleido_missing is None:
-                try:
-                    fig.write_image(plots / f"{key}.png", width=1200, height=fig.layout.height
-                                    or 600)
-                    pngs.add(key)
-                except Exception as e:  # kaleido without a usable Chromium, or similar
-                    notes.append(f"png: {' '.join(str(e).split())[:200]}; wrote the HTML "
-                                 "report without PNG files")
-                    break
+        pngs: set[str] = set()
+        if png:
+            pngs, note = _write_pngs(figures, plots)
+            notes += [note] if note else []
         (tmp / "index.html").write_text(_index_html(data, figures, texts, footer),
                                         encoding="utf-8")
         (tmp / "report.md").write_text(_report_md(data, figures, texts, footer, pngs),
@@ -568,6 +554,27 @@ def write_report(data: ReportData, out: str | Path, *, png: bool = False,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out, notes
+
+
+def _write_pngs(figures, folder: Path) -> tuple[set[str], str | None]:
+    """Every figure as ``folder/<key>.png`` through kaleido in one batch (one browser start);
+    returns the keys written and, where none could be, one line saying what is missing."""
+    try:
+        import kaleido  # noqa: F401
+        import plotly.io as pio
+    except ImportError:
+        return set(), ("png: kaleido is not installed (pip install kaleido); wrote the HTML "
+                       "report without PNG files")
+    try:
+        pio.write_images([fig for _k, _t, fig in figures],
+                         [folder / f"{key}.png" for key, _t, _f in figures], width=1200,
+                         height=[fig.layout.height or 600 for _k, _t, fig in figures])
+    except Exception as e:  # kaleido without a usable Chrome/Chromium, or similar
+        for stale in folder.glob("*.png"):
+            stale.unlink()
+        first_sentence = " ".join(str(e).split()).split(". ")[0].rstrip(".")[:200]
+        return set(), f"png: {first_sentence}; wrote the HTML report without PNG files"
+    return {key for key, _t, _f in figures}, None
 
 
 def _swap_in(tmp: Path, out: Path) -> None:

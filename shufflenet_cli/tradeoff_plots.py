@@ -94,9 +94,25 @@ def _network_markers(fig, rows: Sequence[dict], x: str, y: str, *, row=None, col
 
 
 def _not_measured(fig, text: str = NOT_MEASURED):
+    """The whole figure says what was not measured; empty axes would only suggest zeros."""
     fig.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
                        font=dict(size=16, color="grey"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
     return fig
+
+
+def _empty_panel(fig, row: int, col: int, text: str = "not measured (--no-latency)") -> None:
+    """Mark one subplot as not measured. The invisible point keeps plotly.js from dropping the
+    panel's axes (without it, a panel with no trace on its primary axis is drawn over its
+    neighbour, and the note lands in the wrong panel)."""
+    import plotly.graph_objects as go
+
+    fig.add_trace(go.Scatter(x=[1], y=[None], showlegend=False, hoverinfo="skip"),
+                  row=row, col=col)
+    fig.update_yaxes(showticklabels=False, row=row, col=col)
+    fig.add_annotation(text=text, showarrow=False, xref="x domain", yref="y domain", x=0.5,
+                       y=0.5, font=dict(size=14, color="grey"), row=row, col=col)
 
 
 def cost_vs_latency_figure(rows: Sequence[dict], cost: str = "macs", title: str = ""):
@@ -286,13 +302,11 @@ def group_sweep_figure(rows: Sequence[dict]):
                     hovertemplate=f"{s:g}x g=%{{x}}: %{{y:.1f}}% top-1 err<extra></extra>"),
                     row=row, col=col, secondary_y=True)
         fig.update_yaxes(title_text="top-1 err (%)", row=row, col=col, secondary_y=True,
-                         showgrid=False, tickformat=".0f")
+                         showgrid=False, tickformat=".1f")
         fig.update_xaxes(title_text="groups g", type="log", tickvals=[1, 2, 3, 4, 8],
                          row=row, col=col)
         if m == "latency_ms" and not any(r.get("latency_ms") is not None for r in shuffle):
-            fig.add_annotation(text="not measured (--no-latency)", showarrow=False,
-                               xref="x domain", yref="y domain", x=0.5, y=0.5,
-                               font=dict(size=14, color="grey"), row=row, col=col)
+            _empty_panel(fig, row, col)
     return fig
 
 
@@ -330,7 +344,5 @@ def accuracy_figure(paper_rows: Sequence[dict], rows: Sequence[dict]):
     fig.update_xaxes(title_text=AXES["latency_ms"][0], row=1, col=2)
     fig.update_yaxes(title_text="top-1 error (%), published", row=1, col=1)
     if not measured(rows):
-        fig.add_annotation(text="not measured (--no-latency)", showarrow=False,
-                           xref="x domain", yref="y domain", x=0.5, y=0.5,
-                           font=dict(size=14, color="grey"), row=1, col=2)
+        _empty_panel(fig, 1, 2)
     return fig

@@ -63,6 +63,24 @@ def test_no_latency_report_says_not_measured(analytic_report):
     assert env["latency_measured"] is False
 
 
+def test_every_panel_of_a_no_latency_figure_keeps_its_own_axes():
+    # plotly.js draws a subplot with no trace on its primary axis over its neighbour, and a
+    # "not measured" note aimed at it lands elsewhere: each panel that is used needs a trace
+    # on its primary axis.
+    specs = with_mobilenets(resolve_networks([1, 3], [1]), [0.5])
+    data = report_mod.collect_report(specs, latency=False)
+    for key, _title, fig in report_mod.report_figures(data):
+        layout = fig.layout.to_plotly_json()
+        primary_of = {name.replace("axis", ""): spec.get("overlaying", name.replace("axis", ""))
+                      for name, spec in layout.items() if name.startswith("yaxis")}
+        with_traces = {t.yaxis or "y" for t in fig.data}
+        for axis in with_traces:
+            assert primary_of.get(axis, axis) in with_traces, (key, axis)
+        for note in fig.layout.annotations:
+            if note.yref and note.yref.endswith(" domain"):
+                assert note.yref.split()[0] in with_traces, (key, note.text)
+
+
 def test_group_sweep_finding_is_computed_from_rows(analytic_report):
     out, _specs, _ = analytic_report
     nets = pd.read_csv(out / "data" / "networks.csv")
