@@ -163,19 +163,11 @@ def collect_report(specs: Sequence[NetworkSpec], *, latency: bool = True, thread
 
         for s in breakdown:
             b = op_breakdown(s, threads=threads, runs=breakdown_runs)
-            analytic = analyze(s).by_kind().set_index("kind")
-            macs_total = analytic["macs"].sum()
-            mem_total = analytic["memory_bytes_eager"].sum()
-            kinds = []
-            for k in b["by_kind"]:
-                a_row = analytic.loc[k["kind"]] if k["kind"] in analytic.index else None
-                kinds.append({**k,
-                              "macs_share": float(a_row["macs"] / macs_total)
-                              if a_row is not None else 0.0,
-                              "memory_share": float(a_row["memory_bytes_eager"] / mem_total)
-                              if a_row is not None else 0.0})
+            a = analyze(s)
             breakdowns.append({"name": b["name"], "total_ms": b["total_ms"], "runs": b["runs"],
-                               "kinds": kinds, "stages": b["by_stage"]})
+                               "kinds": _with_cost_shares(b["by_kind"], a.by_kind(), "kind"),
+                               "stages": _with_cost_shares(b["by_stage"], a.by_stage(),
+                                                           "stage")})
             if progress:
                 progress(f"breakdown {s.name}")
     by_name = {r["name"]: r for r in rows}
@@ -183,6 +175,20 @@ def collect_report(specs: Sequence[NetworkSpec], *, latency: bool = True, thread
              if a in by_name and b in by_name]
     return ReportData(rows, pd.concat(stage_frames, ignore_index=True), layers, pairs,
                       predictor_stats(rows), breakdowns, paper_points(), env, latency, notes)
+
+
+def _with_cost_shares(timed: Sequence[dict], analytic, key: str) -> list[dict]:
+    """Measured rows (by op kind or stage) with each one's share of the network's MACs and
+    eager memory traffic from the cost model (0 where the cost model has no such row)."""
+    totals = analytic[["macs", "memory_bytes_eager"]].sum()
+    costs = analytic.set_index(key)
+    out = []
+    for row in timed:
+        c = costs.loc[row[key]] if row[key] in costs.index else None
+        out.append({**row, **{name: float(c[col] / totals[col]) if c is not None else 0.0
+                              for name, col in (("macs_share", "macs"),
+                                                ("memory_share", "memory_bytes_eager"))}})
+    return out
 
 
 # ----------------------------------------------------------------------------- findings text
@@ -267,9 +273,9 @@ def finding_texts(data: ReportData) -> dict[str, str]:
             vs = f" vs {unprofiled:.1f} ms timed without it" if unprofiled else ""
             texts.append(f"{b['name']} ({b['total_ms']:.1f} ms profiled{vs}): " + ", ".join(
                 f"{k['label']} {100 * k['share']:.0f}% of time ({100 * k['macs_share']:.0f}% of "
-                f"MACs)" for k in top) + "; by stage " + ", ".join(
-                f"{st['stage']} {100 * st['share']:.0f}%"
-                for st in sorted(b["stages"], key=lambda st: -st["share"])[:3]))
+                f"MACs)" for k in top) + "; by stage (time / MACs) " + ", ".join(
+                f"{st['stage']} {100 * st['share']:.0f}% / {100 * st['macs_share']:.0f}%"
+                for st in b["stages"] if st["share"] >= 0.1))
         out["e"] = ("Measured with torch.profiler (CPU time per op kind; the profiler adds a few "
                     "µs per op, inflating cheap ops). " + "; ".join(texts) + ".")
     else:
