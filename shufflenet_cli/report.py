@@ -276,8 +276,9 @@ def finding_texts(data: ReportData) -> dict[str, str]:
                 f"MACs)" for k in top) + "; by stage (time / MACs) " + ", ".join(
                 f"{st['stage']} {100 * st['share']:.0f}% / {100 * st['macs_share']:.0f}%"
                 for st in b["stages"] if st["share"] >= 0.1))
-        out["e"] = ("Measured with torch.profiler (CPU time per op kind; the profiler adds a few "
-                    "µs per op, inflating cheap ops). " + "; ".join(texts) + ".")
+        out["e"] = ("Measured with torch.profiler: CPU time inside the ops of each kind (time "
+                    "between ops is not in it, and the profiler adds a few µs per op, inflating "
+                    "cheap ops). " + "; ".join(texts) + ".")
     else:
         out["e"] = "Runtime breakdown not measured in this run (--no-latency)."
     sweep = []
