@@ -136,6 +136,33 @@ def test_interrupted_report_leaves_the_old_one_whole(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["r"]
 
 
+def test_ctrl_c_in_a_real_process_keeps_the_old_report(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "r"
+    build_report(resolve_networks([3], [1]), out, latency=False)
+    before = (out / "index.html").read_text()
+    proc = subprocess.Popen([sys.executable, "-m", "shufflenet_cli", "report", "--groups", "8",
+                             "--scales", "1", "--mobilenet-widths", "0.5", "--windows", "100",
+                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    time.sleep(3)  # torch imported, measuring
+    proc.send_signal(signal.SIGINT)
+    _stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in stderr
+    assert (out / "index.html").read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]
+
+
+def test_unwritable_parent_is_one_line_and_exit_2(tmp_path, monkeypatch):
+    monkeypatch.setattr(report_mod.os, "access", lambda *_a: False)  # root can write anywhere
+    result = CliRunner().invoke(cli, ["report", "--no-latency", "--groups", "3", "--scales",
+                                      "1", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: out: folder {tmp_path} is not writable"
+
+
 def test_interrupted_first_report_leaves_no_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(report_mod, "_report_md", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
