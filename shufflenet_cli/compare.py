@@ -181,6 +181,7 @@ def latency_fields(result) -> dict:
             "latency_spread_ms": result.spread_ms if ok else None,
             "latency_noisy": result.noisy if ok else None,
             "latency_loaded_windows": result.loaded_windows if ok else None,
+            "latency_faults_per_call": result.faults_per_call if ok else None,
             "latency_error": result.error}
 
 

@@ -182,6 +182,7 @@ def profile_networks(specs: Sequence[NetworkSpec], *, baseline: NetworkSpec | st
                          "latency_spread_ms": r.spread_ms if ok else None,
                          "latency_noisy": r.noisy if ok else None,
                          "latency_loaded_windows": r.loaded_windows if ok else None,
+                         "latency_faults_per_call": r.faults_per_call if ok else None,
                          # window medians, or with repeat_process each process's median
                          "latency_samples_ms": r.window_ms if ok else None,
                          "latency_rel": r.median_ms / base if ok and base and base == base

@@ -69,3 +69,20 @@ def test_own_cpu_time_is_not_counted_as_load(monkeypatch):
     # 0.5 s of wall time: the machine was busy 0.8 s of CPU, 0.5 s of it ours
     monkeypatch.setattr(CpuLoad, "sample", classmethod(lambda cls: cls(100.8, 10.5, 1000.5)))
     assert abs(before.other_cores_busy() - 0.6) < 1e-9
+
+
+def test_steady_allocator_removes_page_faults_from_timed_calls():
+    """Freed activations stay in the process: a timed forward pass does not page-fault."""
+    import platform
+
+    import pytest
+
+    from shufflenet_cli.latency import allocator_policy
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("the allocator policy applies to glibc only")
+    assert allocator_policy().startswith("glibc")
+    # 224 px: several activations exceed glibc's default 128 KiB mmap threshold
+    r = measure_latency(mobilenet_spec(0.5), windows=2, window_time=0.05, warmup_time=0.05)
+    assert r.faults_per_call < 1.0
+    assert environment(1)["allocator"] == allocator_policy()
