@@ -44,8 +44,8 @@ from .spec import NetworkSpec
 NOISY_FRACTION = 0.10
 LOAD_THRESHOLD = 0.25  # other processes' CPU use during a window, in cores
 MAX_REDO = 2
-DEFAULT_WINDOWS = 7
-DEFAULT_WINDOW_TIME = 0.2  # seconds per model per window
+DEFAULT_WINDOWS = 20
+DEFAULT_WINDOW_TIME = 0.1  # seconds per model per window
 DEFAULT_WARMUP_TIME = 0.3  # seconds per model before the first window
 
 

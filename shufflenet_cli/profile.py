@@ -203,7 +203,7 @@ def profile_networks(specs: Sequence[NetworkSpec], *, baseline: NetworkSpec | st
     if latency:
         footer.append(
             f"Latency: {env['backend']}, {env['threads']} thread(s), batch {batch_size}, "
-            f"torch {env['torch']}, CPU {env['cpu']}; "
+            f"torch {env['torch']}, CPU {env['cpu']}, allocator: {env['allocator']}; "
             + ("median of window medians, +/- IQR; '!' = noisy (IQR > 10% of median)."
                if repeat_process == 1 else
                f"median of {repeat_process} fresh processes' medians, +/- max - min between "

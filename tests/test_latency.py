@@ -84,5 +84,7 @@ def test_steady_allocator_removes_page_faults_from_timed_calls():
     assert allocator_policy().startswith("glibc")
     # 224 px: several activations exceed glibc's default 128 KiB mmap threshold
     r = measure_latency(mobilenet_spec(0.5), windows=2, window_time=0.05, warmup_time=0.05)
-    assert r.faults_per_call < 1.0
+    # without the policy this is about 2,000 faults per call; with it, at most a few (the
+    # timer's own bookkeeping in a process that earlier tests already grew)
+    assert r.faults_per_call < 50
     assert environment(1)["allocator"] == allocator_policy()
