@@ -211,6 +211,13 @@ def cli() -> None:
     """
 
 
+backends_option = click.option(
+    "--backend", "backends", default="eager", show_default=True,
+    callback=_list_of(str, "a backend"),
+    help="Inference backends, comma-separated, one latency column each: eager, "
+         "channels_last, torchscript, compile, onnxruntime.")
+
+
 def network_options(f):
     """--groups/--scale/--preset/--spec/--resolution: which networks a command works on."""
     f = click.option("--resolution", type=click.IntRange(1, None),
@@ -242,10 +249,7 @@ def network_options(f):
               show_default=True, help="Element size for memory traffic.")
 @click.option("--crosscheck", is_flag=True,
               help="Also show fvcore's and thop's counts of the built module.")
-@click.option("--backend", "backends", default="eager", show_default=True,
-              callback=_list_of(str, "a backend"),
-              help="Inference backends, comma-separated, one latency column each: eager, "
-                   "channels_last, torchscript, compile, onnxruntime.")
+@backends_option
 @click.option("--repeat-process", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Repeat the measurement in N fresh processes; report the median and the "
                    "spread (max - min) between processes.")
@@ -479,55 +483,78 @@ def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
 @network_options
 @click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Threads for calibration and timing.")
+@backends_option
 @click.option("--quick", is_flag=True, help="Short calibration (fewer sizes, less timing).")
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Write the roofline plot (HTML that opens offline) to this file.")
 @output_options()
-def roofline(groups, scales, presets, spec_files, resolution, threads, quick, plot, fmt,
-             output) -> None:
+def roofline(groups, scales, presets, spec_files, resolution, threads, backends, quick, plot,
+             fmt, output) -> None:
     """Lower-bound latency from the cost model and this machine's measured limits.
 
-    Calibrates peak GFLOP/s (large matrix multiply) and copy bandwidth from cache to memory
-    once per machine (cached), then bounds each layer by max(FLOPs / peak, bytes / bandwidth)
-    and sets the sum beside the measured latency.
+    Calibrates peak GFLOP/s (large matrix multiply) and bandwidth from cache to memory once
+    per machine (cached), then bounds each layer by max(FLOPs / peak, bytes / bandwidth) and
+    sets the sum beside the latency measured on each backend. Eager and channels_last are
+    bounded with eager traffic (op by op), fusing backends with fused traffic.
 
     \b
     Examples:
       shufflenet-cli roofline --groups 1,3,8 --preset mobilenet-v1-0.5
+      shufflenet-cli roofline --preset shufflenet-1x-g3 --backend eager,onnxruntime
       shufflenet-cli roofline --preset shufflenet-1x-g3 --plot roofline.html
     """
-    from .latency import measure_latency
+    from .backends import check_backend_name
+    from .latency import DEFAULT_WINDOWS, measure_latency
     from .profile import resolve_networks
-    from .roofline import cache_dir, calibrate, network_bound, roofline_figure
+    from .roofline import cache_dir, calibrate, network_bound, roofline_figure, traffic_for
     from .tables import check_output_path
 
+    backends = [check_backend_name(b) for b in backends] or ["eager"]
     if plot:
         check_output_path(plot)
     specs = resolve_networks(groups, scales, presets, spec_files, resolution)
     calib = calibrate(threads, quick=quick)
-    measured = measure_latency(specs, threads=threads)
     rows = []
-    for spec, lat in zip(specs, measured):
-        b = network_bound(spec, calib)
-        rows.append({**b, "measured_ms": lat.median_ms, "efficiency": b["bound_ms"] / lat.median_ms})
+    ctx, progress = progress_bar(len(specs) * (DEFAULT_WINDOWS + 1) * len(backends),
+                                 "measuring latency")
+    with ctx:
+        for backend in backends:
+            measured = measure_latency(specs, threads=threads, backend=backend,
+                                       progress=progress)
+            for spec, lat in zip(specs, measured):
+                b = network_bound(spec, calib, traffic=traffic_for(backend))
+                ok = lat.error is None
+                rows.append({**b, "backend": backend, "traffic": traffic_for(backend),
+                             "measured_ms": lat.median_ms if ok else None,
+                             "efficiency": b["bound_ms"] / lat.median_ms if ok else None,
+                             "error": lat.error})
     columns = [Column("name", "network", justify="left"),
-               Column("measured_ms", "measured (ms)", decimals(2)),
+               Column("backend", "backend", justify="left"),
+               Column("measured_ms", "measured (ms)", _measured),
                Column("bound_ms", "bound (ms)", decimals(2)),
                Column("compute_ms", "compute (ms)", decimals(2)),
                Column("memory_ms", "memory (ms)", decimals(2)),
                Column("memory_bound_share", "memory-bound share", _percent),
                Column("efficiency", "bound / measured", _percent)]
     bws = ", ".join(f"{int(k) >> 10} KiB {v:.0f}" for k, v in calib["bandwidth_gbs"].items())
-    footer = [f"Calibration: peak {calib['peak_gflops']:.1f} GFLOP/s (fp32 matmul), copy "
-              f"bandwidth GB/s by working set: {bws}; {threads} thread(s), cached in "
-              f"{cache_dir()}.",
-              "Bound per layer = max(2 x MACs / peak, eager traffic bytes / bandwidth at the "
-              "layer's working set); a low bound/measured share is time the hardware does not "
-              "explain (op overhead, cache misses, kernels below peak)."]
+    footer = [f"Calibration: peak {calib['peak_gflops']:.1f} GFLOP/s (fp32 matmul), bandwidth "
+              f"GB/s by working set: {bws}; {threads} thread(s), cached in {cache_dir()}.",
+              "Bound per layer = max(2 x MACs / peak, traffic bytes / bandwidth at the layer's "
+              "working set), traffic eager for eager and channels_last, fused (BN folded, ReLU "
+              "and shuffle fused) for torchscript, compile and onnxruntime; a low "
+              "bound/measured share is time the hardware does not explain (op overhead, cache "
+              "misses, kernels below peak)."]
+    footer += [f"{r['name']}: {r['backend']} could not run it: {r['error']}" for r in rows
+               if r["error"]]
     if plot:
-        write_atomic(plot, roofline_figure(rows, calib).to_html(include_plotlyjs=True))
+        write_atomic(plot, roofline_figure([r for r in rows if r["measured_ms"]], calib)
+                     .to_html(include_plotlyjs=True))
         footer.append(f"Roofline plot written to {plot}.")
     emit(rows, columns, fmt, output, title="Roofline bound vs measured latency", footer=footer)
+
+
+def _measured(v, _row) -> str:
+    return "-" if v is None else f"{v:.2f}"
 
 
 def _percent(v, _row) -> str:

@@ -16,7 +16,7 @@ def _protocol_options(f):
     f = click.option("--window-time", type=click.FloatRange(0.001, 60), default=None,
                      help="Seconds per network per window (default: the protocol's 0.2).")(f)
     f = click.option("--windows", type=click.IntRange(1, 1000), default=None,
-                     help="Interleaved timing windows (default: the protocol's 7).")(f)
+                     help="Interleaved timing windows (default: the protocol's 20).")(f)
     f = click.option("--backend", type=click.Choice(BACKENDS), default="eager",
                      show_default=True,
                      help="Inference backend timed (each network's output is first checked "
