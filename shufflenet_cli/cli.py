@@ -506,7 +506,8 @@ def roofline(groups, scales, presets, spec_files, resolution, threads, backends,
     from .backends import check_backend_name
     from .latency import DEFAULT_WINDOWS, measure_latency
     from .profile import resolve_networks
-    from .roofline import cache_dir, calibrate, network_bound, roofline_figure, traffic_for
+    from .roofline import (cache_dir, calibrate, network_bound, op_kind_points, roofline_figure,
+                           traffic_for)
     from .tables import check_output_path
 
     backends = [check_backend_name(b) for b in backends] or ["eager"]
@@ -547,9 +548,11 @@ def roofline(groups, scales, presets, spec_files, resolution, threads, backends,
     footer += [f"{r['name']}: {r['backend']} could not run it: {r['error']}" for r in rows
                if r["error"]]
     if plot:
-        write_atomic(plot, roofline_figure([r for r in rows if r["measured_ms"]], calib)
-                     .to_html(include_plotlyjs=True))
-        footer.append(f"Roofline plot written to {plot}.")
+        kinds = [p for spec in specs for p in op_kind_points(spec, calib, threads)]
+        figure = roofline_figure([r for r in rows if r["measured_ms"]], calib, kinds)
+        write_atomic(plot, figure.to_html(include_plotlyjs=True))
+        footer.append(f"Roofline plot written to {plot}: one point per network and backend, "
+                      "and per op kind with multiply-adds (eager, torch.profiler).")
     emit(rows, columns, fmt, output, title="Roofline bound vs measured latency", footer=footer)
 
 

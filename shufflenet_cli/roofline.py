@@ -163,24 +163,63 @@ def network_bound(spec: NetworkSpec, calib: dict, batch_size: int = 1,
             "flops": sum(r["flops"] for r in rows), "bytes": sum(r["bytes"] for r in rows)}
 
 
-def roofline_figure(points: list[dict], calib: dict):
-    """Arithmetic intensity (FLOP/byte) vs attained GFLOP/s, one point per network and backend,
-    under the machine's roof (peak compute and the largest working set's bandwidth)."""
+def op_kind_points(spec: NetworkSpec, calib: dict, threads: int = 1) -> list[dict]:
+    """One roofline point per op kind that does multiply-adds (eager): the kind's FLOPs and
+    eager traffic from the cost model, its time from ``breakdown.op_breakdown`` (torch.profiler,
+    which adds a few microseconds per op), and the sum of its layers' bounds."""
+    from .breakdown import op_breakdown
+    from .cost import analyze
+
+    cost = analyze(spec).by_kind().set_index("kind")
+    bounds: dict[str, float] = {}
+    for r in layer_bounds(spec, calib):
+        bounds[r["kind"]] = bounds.get(r["kind"], 0.0) + r["bound_s"]
+    points = []
+    for r in op_breakdown(spec, threads=threads)["by_kind"]:
+        macs = int(cost["macs"].get(r["kind"], 0))
+        if macs <= 0 or r["ms"] <= 0:
+            continue  # no FLOPs: no place on a FLOP/s axis
+        points.append({"name": spec.name, "kind": r["kind"], "label": r["label"],
+                       "flops": 2 * macs, "bytes": int(cost["memory_bytes_eager"][r["kind"]]),
+                       "measured_ms": r["ms"], "bound_ms": bounds.get(r["kind"], 0.0) * 1e3})
+    return points
+
+
+def roofline_figure(points: list[dict], calib: dict, kind_points: list[dict] | None = None):
+    """Arithmetic intensity (FLOP/byte) vs attained GFLOP/s, one point per network and backend
+    (one colour per backend, names on hover) and, given ``kind_points`` (``op_kind_points``),
+    one per network and op kind, under the machine's roofs: peak compute with the memory
+    bandwidth (largest working set) and with the best cache bandwidth."""
     import plotly.graph_objects as go
 
     peak = calib["peak_gflops"]
-    bw = min(calib["bandwidth_gbs"].values())
+    memory_bw = min(calib["bandwidth_gbs"].values())
+    cache_bw = max(calib["bandwidth_gbs"].values())
     xs = [10 ** (k / 10) for k in range(-20, 31)]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=xs, y=[min(peak, bw * x) for x in xs], mode="lines",
-                             name=f"roof ({peak:.0f} GFLOP/s, {bw:.0f} GB/s)",
-                             line=dict(color="black")))
-    fig.add_trace(go.Scatter(
-        x=[p["flops"] / p["bytes"] for p in points],
-        y=[p["flops"] / (p["measured_ms"] / 1e3) / 1e9 for p in points],
-        mode="markers+text",
-        text=[p["name"] + (f" ({p['backend']})" if "backend" in p else "") for p in points],
-        textposition="top center", name="networks (measured)", marker=dict(size=10)))
+    for bw, label, dash in ((cache_bw, "cache", "dot"), (memory_bw, "memory", "solid")):
+        fig.add_trace(go.Scatter(x=xs, y=[min(peak, bw * x) for x in xs], mode="lines",
+                                 name=f"roof: {peak:.0f} GFLOP/s, {label} {bw:.0f} GB/s",
+                                 line=dict(color="black", dash=dash)))
+    backends = list(dict.fromkeys(p.get("backend", "eager") for p in points))
+    for backend in backends:
+        mine = [p for p in points if p.get("backend", "eager") == backend]
+        fig.add_trace(go.Scatter(
+            x=[p["flops"] / p["bytes"] for p in mine],
+            y=[p["flops"] / (p["measured_ms"] / 1e3) / 1e9 for p in mine],
+            mode="markers", name=backend, marker=dict(size=10),
+            text=[f"{p['name']} ({backend}): {p['measured_ms']:.2f} ms measured, "
+                  f"{p['bound_ms']:.2f} ms bound" for p in mine],
+            hovertemplate="%{text}<extra></extra>"))
+    if kind_points:
+        fig.add_trace(go.Scatter(
+            x=[p["flops"] / p["bytes"] for p in kind_points],
+            y=[p["flops"] / (p["measured_ms"] / 1e3) / 1e9 for p in kind_points],
+            mode="markers", name="op kinds (eager, torch.profiler)",
+            marker=dict(size=8, symbol="diamond-open", color="gray"),
+            text=[f"{p['name']}, {p['label']}: {p['measured_ms']:.2f} ms profiled, "
+                  f"{p['bound_ms']:.2f} ms bound" for p in kind_points],
+            hovertemplate="%{text}<extra></extra>"))
     fig.update_layout(title="Roofline: attained GFLOP/s vs arithmetic intensity",
                       xaxis=dict(type="log", title="arithmetic intensity (FLOP / byte of the "
                                                          "backend's traffic)"),

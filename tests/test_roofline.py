@@ -91,3 +91,15 @@ def test_roofline_command(run_cli, tmp_path, monkeypatch):
 def test_roofline_unknown_backend_is_one_line(run_cli):
     r = run_cli("roofline", "--preset", "mobilenet-v1-0.25", "--backend", "tensorrt")
     assert r.exit_code == 2 and "tensorrt" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_op_kind_points_carry_cost_model_flops_and_stay_above_their_bound(calib):
+    from shufflenet_cli.cost import analyze
+    from shufflenet_cli.roofline import op_kind_points
+
+    spec = load_spec("shufflenet-1x-g3")
+    points = {p["kind"]: p for p in op_kind_points(spec, calib)}
+    assert set(points) == {"conv1x1", "depthwise", "dense_conv", "fc"}  # kinds with MACs
+    assert sum(p["flops"] for p in points.values()) == 2 * analyze(spec).macs
+    for p in points.values():
+        assert 0 < p["bound_ms"] < p["measured_ms"], p
