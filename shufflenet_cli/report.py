@@ -106,7 +106,7 @@ def _environment(threads: int, latency: bool, backend: str) -> dict:
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
-    from .latency import cpu_model
+    from .latency import allocator_policy, cpu_model
 
     try:
         torch_version = version("torch")
@@ -117,7 +117,8 @@ def _environment(threads: int, latency: bool, backend: str) -> dict:
            if hasattr(os, "sched_getaffinity") else os.cpu_count(),
            "threads": threads if latency else None,
            "torch": torch_version, "backend": backend if latency else None,
-           "python": platform.python_version(), "latency_measured": latency}
+           "python": platform.python_version(), "latency_measured": latency,
+           "allocator": allocator_policy() if latency else None}
     try:
         env["shufflenet_cli"] = version("shufflenet-cli")
     except PackageNotFoundError:
