@@ -14,13 +14,14 @@ def _protocol_options(f):
     f = click.option("--warmup-time", type=click.FloatRange(0.001, 60), default=None,
                      help="Seconds of warm-up per network (default: the protocol's 0.3).")(f)
     f = click.option("--window-time", type=click.FloatRange(0.001, 60), default=None,
-                     help="Seconds per network per window (default: the protocol's 0.2).")(f)
+                     help="Seconds per network per window (default: the protocol's 0.1).")(f)
     f = click.option("--windows", type=click.IntRange(1, 1000), default=None,
                      help="Interleaved timing windows (default: the protocol's 20).")(f)
-    f = click.option("--backend", type=click.Choice(BACKENDS), default="eager",
-                     show_default=True,
-                     help="Inference backend timed (each network's output is first checked "
-                          "against eager).")(f)
+    f = click.option("--backend", "backends", default="eager", show_default=True,
+                     callback=_list_of(str, "a backend"),
+                     help="Inference backends timed, comma-separated (" + ", ".join(BACKENDS)
+                          + "): the first drives ratios, plots and findings, each other adds a "
+                          "column. Each network's output is first checked against eager.")(f)
     f = click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True,
                      help="Torch intra-op threads while timing.")(f)
     f = click.option("--latency/--no-latency", default=True, show_default=True,
@@ -41,8 +42,8 @@ def _steps(n_networks: int, windows: int | None) -> int:
                    "MACs), a preset name, a YAML file or a width such as 0.5.")
 @_protocol_options
 @output_options()
-def compare(groups, scales, presets, spec_files, resolution, baseline, latency, threads, backend,
-            windows, window_time, warmup_time, fmt, output) -> None:
+def compare(groups, scales, presets, spec_files, resolution, baseline, latency, threads,
+            backends, windows, window_time, warmup_time, fmt, output) -> None:
     """ShuffleNets beside MobileNet v1 at matched complexity, every cost as a ratio.
 
     With no networks named: the papers' pairs (ShuffleNet 2x g3 vs MobileNet 1.0, 1.5x g3 vs
@@ -54,9 +55,10 @@ def compare(groups, scales, presets, spec_files, resolution, baseline, latency, 
       shufflenet-cli compare
       shufflenet-cli compare --no-latency --format markdown
       shufflenet-cli compare --groups 1,8 --scale 0.5 --baseline 0.25
-      shufflenet-cli compare --backend torchscript
+      shufflenet-cli compare --backend eager,torchscript,onnxruntime
     """
-    from .compare import COMPARE_COLUMNS, compare_networks, paper_pairs, pairs_for
+    from .compare import (COMPARE_COLUMNS, as_backends, backend_columns, compare_networks,
+                          paper_pairs, pairs_for)
     from .profile import resolve_networks
     from .spec import with_resolution
 
@@ -68,16 +70,17 @@ def compare(groups, scales, presets, spec_files, resolution, baseline, latency, 
         if resolution:
             pairs = [(with_resolution(a, resolution), with_resolution(b, resolution))
                      for a, b in pairs]
+    backends = as_backends(backends or ["eager"])
     kwargs = dict(latency=latency, threads=threads, windows=windows, window_time=window_time,
-                  warmup_time=warmup_time, backend=backend)
+                  warmup_time=warmup_time, backend=backends)
     if latency:
         n = len({s.arch_key() for p in pairs for s in p})
-        ctx, progress = progress_bar(_steps(n, windows), "measuring latency")
+        ctx, progress = progress_bar(_steps(n, windows) * len(backends), "measuring latency")
         with ctx:
             result = compare_networks(pairs, progress=progress, **kwargs)
     else:
         result = compare_networks(pairs, **kwargs)
-    columns = COMPARE_COLUMNS if latency else \
+    columns = COMPARE_COLUMNS + backend_columns(backends, True) if latency else \
         [c for c in COMPARE_COLUMNS if not c.key.startswith("latency")]
     emit(result.rows, columns, fmt, output, footer=result.footer)
 
@@ -103,7 +106,7 @@ def compare(groups, scales, presets, spec_files, resolution, baseline, latency, 
 @click.option("--out", default="reports/latest", show_default=True, type=click.Path(),
               help="Report folder (replaced atomically if it is an earlier report).")
 def report(groups, scales, mobilenet_widths, presets, spec_files, breakdown, breakdown_runs,
-           latency, threads, backend, windows, window_time, warmup_time, png, out) -> None:
+           latency, threads, backends, windows, window_time, warmup_time, png, out) -> None:
     """Write a design-tradeoff report folder: index.html (tables, plots), report.md, data/.
 
     The HTML opens offline (plotly.js is shipped once in the folder). Plots: MACs, params and
@@ -116,7 +119,9 @@ def report(groups, scales, mobilenet_widths, presets, spec_files, breakdown, bre
       shufflenet-cli report --groups 3,8 --scales 1 --no-latency --out /tmp/quick
       shufflenet-cli report --breakdown shufflenet-2x-g3 --png
       shufflenet-cli report --backend channels_last --out reports/channels-last
+      shufflenet-cli report --backend eager,onnxruntime --out reports/two-backends
     """
+    from .compare import as_backends
     from .presets import load_spec
     from .profile import resolve_networks
     from .report import breakdown_specs, build_report, check_report_folder, with_mobilenets
@@ -130,11 +135,12 @@ def report(groups, scales, mobilenet_widths, presets, spec_files, breakdown, bre
             specs.append(s)
             keys.add(s.arch_key())
     extra = breakdown_specs(breakdown, specs)
+    backends = as_backends(backends or ["eager"])
     kwargs = dict(latency=latency, threads=threads, windows=windows, window_time=window_time,
-                  warmup_time=warmup_time, backend=backend, breakdown=extra, breakdown_runs=breakdown_runs,
-                  png=png)
+                  warmup_time=warmup_time, backend=backends, breakdown=extra,
+                  breakdown_runs=breakdown_runs, png=png)
     if latency:
-        ctx, progress = progress_bar(_steps(len(specs), windows) + len(extra),
+        ctx, progress = progress_bar(_steps(len(specs), windows) * len(backends) + len(extra),
                                      "measuring latency")
         with ctx:
             path, notes = build_report(specs, out, progress=progress, **kwargs)

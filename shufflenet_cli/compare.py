@@ -111,6 +111,10 @@ def pair_row(row: dict, partner: dict) -> dict:
         out[key] = a
         out[f"partner_{key}"] = b
         out[f"{key}_ratio"] = (a / b) if (a is not None and b) else None
+    for key in [k for k in row if k.startswith("latency_ms_") and k != "latency_ms_ratio"]:
+        a, b = row.get(key), partner.get(key)  # another backend's latency (latency_ms_<backend>)
+        out[key], out[f"partner_{key}"] = a, b
+        out[f"{key}_ratio"] = (a / b) if (a is not None and b) else None
     out["latency_noisy"] = bool(row.get("latency_noisy") or partner.get("latency_noisy")) \
         if row.get("latency_ms") is not None else None
     err, perr = row.get("paper_top1_err"), partner.get("paper_top1_err")
@@ -123,13 +127,15 @@ def pair_row(row: dict, partner: dict) -> dict:
 def compare_networks(pairs: Sequence[tuple[NetworkSpec, NetworkSpec]], *, latency: bool = True,
                      threads: int = 1, windows: int | None = None,
                      window_time: float | None = None, warmup_time: float | None = None,
-                     backend: str = "eager",
+                     backend: str | Sequence[str] = "eager",
                      progress: Callable[[str], None] | None = None) -> CompareResult:
     """Cost model (and measured latency) of every pair, with network / partner ratios.
 
-    All distinct networks of all pairs are measured in one interleaved run on ``backend``, so
-    every ratio compares models timed side by side. A network the backend cannot run has no
-    latency; the footer says why.
+    All distinct networks of all pairs are measured in one interleaved run per backend, so
+    every ratio compares models timed side by side. ``backend`` is one name or several: the
+    first fills ``latency_ms`` and its ratio, each other one ``latency_ms_<backend>`` and
+    ``latency_ms_<backend>_ratio``. A network a backend cannot run has no latency there; the
+    footer says why.
     """
     if not pairs:
         raise UserError("networks: nothing to compare")
@@ -144,19 +150,60 @@ def compare_networks(pairs: Sequence[tuple[NetworkSpec, NetworkSpec]], *, latenc
               "minus the partner's (percentage points, negative = more accurate)."]
     if latency:
         from .latency import environment
-        results = measure_latencies(specs, threads=threads, windows=windows,
-                                    window_time=window_time, warmup_time=warmup_time,
-                                    backend=backend, progress=progress)
-        for key, r in zip(unique, results):
-            rows[key].update(latency_fields(r))
-        footer += latency_errors(results)
-        env = environment(threads, backend)
+
+        backends = as_backends(backend)
+        footer += measure_each_backend(specs, list(rows.values()), backends, threads=threads,
+                                       windows=windows, window_time=window_time,
+                                       warmup_time=warmup_time, progress=progress)
+        env = environment(threads, ",".join(backends))
         footer.append(f"Latency: {env['backend']}, {env['threads']} thread(s), batch 1, torch "
-                      f"{env['torch']}, CPU {env['cpu']}; median of window medians; "
-                      + NOISY_NOTE)
+                      f"{env['torch']}, CPU {env['cpu']}, allocator: {env['allocator']}; "
+                      "median of window medians; " + NOISY_NOTE)
     out = [pair_row(rows[(a.name, a.arch_key())], rows[(b.name, b.arch_key())])
            for a, b in pairs]
     return CompareResult(out, env, footer)
+
+
+def as_backends(backend: str | Sequence[str]) -> list[str]:
+    """One backend name or several, checked, as a list (the first drives ratios and plots)."""
+    from .backends import check_backend_name
+
+    names = [backend] if isinstance(backend, str) else list(backend)
+    if not names:
+        raise UserError("backend: give at least one (eager, channels_last, torchscript, "
+                        "compile, onnxruntime)")
+    return [check_backend_name(b) for b in names]
+
+
+def measure_each_backend(specs: Sequence[NetworkSpec], rows: Sequence[dict],
+                         backends: Sequence[str], *, threads: int = 1,
+                         windows: int | None = None, window_time: float | None = None,
+                         warmup_time: float | None = None,
+                         progress: Callable[[str], None] | None = None) -> list[str]:
+    """Measure ``specs`` on every backend and write into ``rows`` (same order): the first
+    backend's ``latency_fields``, each other's median as ``latency_ms_<backend>``. Returns one
+    line per network a backend could not run."""
+    notes: list[str] = []
+    for k, b in enumerate(backends):
+        results = measure_latencies(specs, threads=threads, windows=windows,
+                                    window_time=window_time, warmup_time=warmup_time,
+                                    backend=b, progress=progress)
+        for row, r in zip(rows, results):
+            if k == 0:
+                row.update(latency_fields(r))
+            else:
+                row[f"latency_ms_{b}"] = r.median_ms if r.error is None else None
+        notes += latency_errors(results)
+    return notes
+
+
+def backend_columns(backends: Sequence[str], pairs: bool) -> list[Column]:
+    """Columns for the backends after the first: ``<backend> (ms)`` per network, or
+    ``<backend> latency x`` (network / partner) per pair."""
+    if pairs:
+        return [Column(f"latency_ms_{b}_ratio", f"{b} latency x", decimals(2, "x"))
+                for b in backends[1:]]
+    return [Column(f"latency_ms_{b}", f"{b} (ms)", decimals(2)) for b in backends[1:]]
 
 
 def measure_latencies(specs: Sequence[NetworkSpec], *, threads: int = 1,

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .compare import (COMPARE_COLUMNS, NOISY_NOTE, PAPER_PAIRS, latency_errors,
-                      latency_fields, measure_latencies, pair_row)
+from .compare import (COMPARE_COLUMNS, NOISY_NOTE, PAPER_PAIRS, as_backends, backend_columns,
+                      measure_each_backend, pair_row)
 from .errors import UserError
 from .findings import latency_front, measured, predictor_stats
 from .profile import MOBILENET_WIDTHS, network_row
@@ -128,13 +128,14 @@ def _environment(threads: int, latency: bool, backend: str) -> dict:
 
 def collect_report(specs: Sequence[NetworkSpec], *, latency: bool = True, threads: int = 1,
                    windows: int | None = None, window_time: float | None = None,
-                   warmup_time: float | None = None, backend: str = "eager",
+                   warmup_time: float | None = None, backend: str | Sequence[str] = "eager",
                    breakdown: Sequence[NetworkSpec] = (),
                    breakdown_runs: int = DEFAULT_BREAKDOWN_RUNS,
                    progress: Callable[[str], None] | None = None) -> ReportData:
     """Cost model of every network, and with ``latency`` their interleaved latencies on
-    ``backend`` and the op-kind runtime breakdown of the ``breakdown`` networks
-    (torch.profiler over the eager module, whatever the backend)."""
+    ``backend`` (one or several: the first drives plots and findings, the others add a column
+    each) and the op-kind runtime breakdown of the ``breakdown`` networks (torch.profiler over
+    the eager module, whatever the backend)."""
     import pandas as pd
 
     from .cost import analyze
@@ -142,15 +143,13 @@ def collect_report(specs: Sequence[NetworkSpec], *, latency: bool = True, thread
     if not specs:
         raise UserError("networks: nothing to report on (give --groups, --preset or --spec)")
     rows = [network_row(s) for s in specs]
-    env = _environment(threads, latency, backend)
+    backends = as_backends(backend)
+    env = _environment(threads, latency, ",".join(backends))
     notes: list[str] = []
     if latency:
-        results = measure_latencies(specs, threads=threads, windows=windows,
-                                    window_time=window_time, warmup_time=warmup_time,
-                                    backend=backend, progress=progress)
-        for row, r in zip(rows, results):
-            row.update(latency_fields(r))
-        notes = latency_errors(results)
+        notes = measure_each_backend(specs, rows, backends, threads=threads, windows=windows,
+                                     window_time=window_time, warmup_time=warmup_time,
+                                     progress=progress)
     stage_frames, layers = [], {}
     for s in specs:
         a = analyze(s)
@@ -381,10 +380,11 @@ def breakdown_rows(data: ReportData) -> list[dict]:
 
 
 def _tables(data: ReportData) -> list[tuple[str, list[dict], list[Column]]]:
-    tables = [("Networks", data.rows, NETWORK_COLUMNS if data.latency else
-               [c for c in NETWORK_COLUMNS if c.key != "latency_ms"])]
+    backends = (data.environment.get("backend") or "eager").split(",")
+    tables = [("Networks", data.rows, NETWORK_COLUMNS + backend_columns(backends, False)
+               if data.latency else [c for c in NETWORK_COLUMNS if c.key != "latency_ms"])]
     if data.pairs:
-        cols = COMPARE_COLUMNS if data.latency else \
+        cols = COMPARE_COLUMNS + backend_columns(backends, True) if data.latency else \
             [c for c in COMPARE_COLUMNS if not c.key.startswith("latency")]
         tables.append(("Matched-complexity pairs (ratios: network / partner)", data.pairs, cols))
     if measured(data.rows):
@@ -599,7 +599,7 @@ def _swap_in(tmp: Path, out: Path) -> None:
 
 def build_report(specs: Sequence[NetworkSpec], out: str | Path, *, latency: bool = True,
                  threads: int = 1, windows: int | None = None, window_time: float | None = None,
-                 warmup_time: float | None = None, backend: str = "eager",
+                 warmup_time: float | None = None, backend: str | Sequence[str] = "eager",
                  breakdown: Sequence[NetworkSpec] | None = None,
                  breakdown_runs: int = DEFAULT_BREAKDOWN_RUNS, png: bool = False,
                  progress: Callable[[str], None] | None = None) -> tuple[Path, list[str]]:
@@ -617,7 +617,8 @@ def build_report(specs: Sequence[NetworkSpec], out: str | Path, *, latency: bool
                           else breakdown, breakdown_runs=breakdown_runs, progress=progress)
     footer = [f"Counting: {CONVENTIONS}."]
     if latency:
-        footer.append(f"Latency: {backend} backend, median of interleaved window medians ± IQR; "
+        footer.append(f"Latency: {data.environment['backend']} backend(s) (plots and findings: "
+                      f"the first), median of interleaved window medians ± IQR; "
                       f"{NOISY_NOTE} Runtime by op kind: torch.profiler over the eager module.")
         footer += data.notes
     return write_report(data, out, png=png, footer=footer)

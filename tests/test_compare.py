@@ -108,10 +108,28 @@ def test_compare_markdown_and_csv_outputs(tmp_path):
     (["--groups", "3", "--baseline", "none"], "needs a partner"),
     (["--groups", "x"], "not a positive whole number"),
     (["--windows", "0"], "--windows"),
-    (["--backend", "tensorrt"], "--backend"),
+    (["--backend", "tensorrt"], "backend: 'tensorrt' is not one of"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message):
     result = CliRunner().invoke(cli, ["compare", "--no-latency", *args])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.output
+
+
+def test_several_backends_give_one_ratio_column_each():
+    pairs = [(shufflenet_spec(3, 0.5), mobilenet_spec(0.25))]
+    result = compare_networks(pairs, windows=2, window_time=0.02, warmup_time=0.02,
+                              backend=["eager", "channels_last"])
+    r = result.rows[0]
+    assert r["latency_ms_channels_last"] > 0 and r["partner_latency_ms_channels_last"] > 0
+    assert r["latency_ms_channels_last_ratio"] == pytest.approx(
+        r["latency_ms_channels_last"] / r["partner_latency_ms_channels_last"])
+    assert r["latency_ms_ratio"] == pytest.approx(r["latency_ms"] / r["partner_latency_ms"])
+    assert result.environment["backend"] == "eager,channels_last"
+    cli_result = CliRunner().invoke(cli, [
+        "compare", "--preset", "shufflenet-0.5x-g3", "--baseline", "0.25", "--backend",
+        "eager,channels_last", "--windows", "2", "--window-time", "0.02", "--warmup-time",
+        "0.02", "--format", "markdown"])
+    assert cli_result.exit_code == 0, cli_result.output
+    assert "channels_last latency x" in cli_result.output

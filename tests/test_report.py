@@ -216,13 +216,15 @@ def test_measured_report_fills_latency_backend_and_breakdown(tmp_path):
     result = CliRunner().invoke(cli, [
         "report", "--groups", "3", "--scales", "1", "--mobilenet-widths", "0.5,0.25",
         "--windows", "2", "--window-time", "0.02", "--warmup-time", "0.02",
-        "--backend", "channels_last", "--breakdown-runs", "2", "--out", str(out)])
+        "--backend", "channels_last,eager", "--breakdown-runs", "2", "--out", str(out)])
     assert result.exit_code == 0, result.output
     nets = json.loads((out / "data" / "networks.json").read_text())
     assert all(r["latency_ms"] > 0 and r["latency_error"] is None for r in nets)
+    assert all(r["latency_ms_eager"] > 0 for r in nets)  # the second backend's column
     env = json.loads((out / "data" / "environment.json").read_text())
-    assert env["backend"] == "channels_last" and env["threads"] == 1
-    assert "channels_last backend" in (out / "index.html").read_text(encoding="utf-8")
+    assert env["backend"] == "channels_last,eager" and env["threads"] == 1
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "channels_last,eager backend" in page and "eager latency x" in page
     bd = pd.read_csv(out / "data" / "breakdown.csv")
     assert set(bd["network"]) == {"shufflenet-1x-g3", "mobilenet-v1-0.5"}
     g3 = bd[bd["network"] == "shufflenet-1x-g3"]
