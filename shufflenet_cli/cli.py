@@ -538,7 +538,8 @@ def roofline(groups, scales, presets, spec_files, resolution, threads, backends,
                Column("memory_bound_share", "memory-bound share", _percent),
                Column("efficiency", "bound / measured", _percent)]
     bws = ", ".join(f"{int(k) >> 10} KiB {v:.0f}" for k, v in calib["bandwidth_gbs"].items())
-    footer = [f"Calibration: peak {calib['peak_gflops']:.1f} GFLOP/s (fp32 matmul), bandwidth "
+    footer = [f"Calibration: peak {calib['peak_gflops']:.1f} GFLOP/s (best fp32 matmul or 1x1 "
+              f"conv kernel), bandwidth "
               f"GB/s by working set: {bws}; {threads} thread(s), cached in {cache_dir()}.",
               "Bound per layer = max(2 x MACs / peak, traffic bytes / bandwidth at the layer's "
               "working set), traffic eager for eager and channels_last, fused (BN folded, ReLU "

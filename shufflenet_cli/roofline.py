@@ -3,8 +3,8 @@
 Calibration (once per machine, thread count and torch version; cached as JSON under
 ``$XDG_CACHE_HOME/shufflenet-cli`` or ``~/.cache/shufflenet-cli``):
 
-* peak compute: GFLOP/s of the fastest of several large fp32 matrix multiplies at the thread
-  count;
+* peak compute: the best GFLOP/s of several large fp32 matrix multiplies (torch) and a large
+  1x1 convolution (eager, and ONNX Runtime where installed) at the thread count;
 * bandwidth: GB/s at working-set sizes from cache to memory, the better of a tensor copy (read
   + write, one call per copy) and a read of the same bytes many times over inside one call (a
   sum over a stride-0 expanded view), which keeps per-call overhead out of the cache figures.
@@ -33,7 +33,7 @@ from .spec import NetworkSpec
 
 TRAFFIC_BY_BACKEND = {"eager": "eager", "channels_last": "eager", "torchscript": "fused",
                       "compile": "fused", "onnxruntime": "fused"}
-CALIBRATION_VERSION = 2  # bump when the calibration's method changes: old caches are ignored
+CALIBRATION_VERSION = 3  # bump when the calibration's method changes: old caches are ignored
 WORKING_SETS = (16 << 10, 128 << 10, 1 << 20, 8 << 20, 64 << 20)  # bytes moved per copy
 QUICK_WORKING_SETS = (16 << 10, 1 << 20, 16 << 20)
 
@@ -78,12 +78,14 @@ def calibrate(threads: int = 1, quick: bool = False, use_cache: bool = True) -> 
     torch.set_num_threads(threads)
     run_time = 0.05 if quick else 0.3
     try:
-        peak = 0.0
-        for n in ((512,) if quick else (512, 1024, 2048)):  # the best size is the peak
+        peak_by_kernel = {}
+        for n in ((512,) if quick else (512, 1024, 2048)):
             a, b = torch.randn(n, n), torch.randn(n, n)
             out = torch.empty(n, n)
             t = _timeit(lambda: torch.mm(a, b, out=out), run_time)
-            peak = max(peak, 2 * n ** 3 / t / 1e9)
+            peak_by_kernel[f"matmul {n} (torch)"] = 2 * n ** 3 / t / 1e9
+        peak_by_kernel.update(_conv_peaks(threads, run_time))
+        peak = max(peak_by_kernel.values())  # the best any kernel here attains
         copy_gbs, read_gbs = {}, {}
         for size in (QUICK_WORKING_SETS if quick else WORKING_SETS):
             elems = max(1, size // 8)  # half read, half written, fp32
@@ -99,7 +101,8 @@ def calibrate(threads: int = 1, quick: bool = False, use_cache: bool = True) -> 
     finally:
         torch.set_num_threads(previous)
     bandwidth = {k: max(copy_gbs[k], read_gbs[k]) for k in copy_gbs}
-    result = {**key, "peak_gflops": peak, "bandwidth_gbs": bandwidth, "copy_gbs": copy_gbs,
+    result = {**key, "peak_gflops": peak, "peak_by_kernel": peak_by_kernel,
+              "bandwidth_gbs": bandwidth, "copy_gbs": copy_gbs,
               "read_gbs": read_gbs}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,6 +110,28 @@ def calibrate(threads: int = 1, quick: bool = False, use_cache: bool = True) -> 
     except OSError:
         pass  # no cache folder: still return the measurement
     return result
+
+
+def _conv_peaks(threads: int, run_time: float) -> dict[str, float]:
+    """GFLOP/s of a large 1x1 convolution (512 to 512 channels, 28x28) on the backends whose
+    kernels differ from torch's matmul and that prepare in a second (eager oneDNN, ONNX
+    Runtime's MLAS where installed): a backend must not beat the peak its bound assumes."""
+    import torch
+
+    from .backends import BackendError, prepare
+
+    conv = torch.nn.Conv2d(512, 512, 1, bias=False).eval()
+    x = torch.randn(1, 512, 28, 28)
+    flops = 2 * 512 * 512 * 28 * 28
+    peaks = {}
+    for backend in ("eager", "onnxruntime"):
+        try:
+            fn = prepare(conv, x, backend, threads)
+        except BackendError:
+            continue  # onnxruntime not installed: its kernels are not used anywhere either
+        with torch.inference_mode():
+            peaks[f"conv1x1 512x28x28 ({backend})"] = flops / _timeit(fn, run_time) / 1e9
+    return peaks
 
 
 def _bandwidth_for(nbytes: int, calib: dict) -> float:
