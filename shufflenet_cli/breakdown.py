@@ -23,6 +23,7 @@ from .spec import NetworkSpec
 
 KIND_PREFIX = "kind::"
 STAGE_PREFIX = "stage::"
+LAYER_SEP = "@"  # a module's range is "kind::<kind>@<module path>"
 
 # aten ops outside any module, by the plan kind they belong to
 ATEN_KINDS = {
@@ -79,22 +80,23 @@ def _instrument(model) -> list:
 
     for name, child in model.named_children():
         wrap(child, STAGE_PREFIX + name)
-    for _name, module in model.named_modules():
+    for name, module in model.named_modules():
         kind = _module_kind(module)
         if kind is not None:
-            wrap(module, KIND_PREFIX + kind)
+            wrap(module, f"{KIND_PREFIX}{kind}{LAYER_SEP}{name}")
     return handles
 
 
-def _attribute(event) -> tuple[str, str]:
-    """(kind, stage) of a profiler event: innermost kind range, else its outermost aten op."""
-    kind = stage = None
+def _attribute(event) -> tuple[str, str, str | None]:
+    """(kind, stage, layer) of a profiler event: the innermost module range's kind and module
+    path, else its outermost aten op's kind and no layer."""
+    kind = stage = layer = None
     outer_aten = event.name
     e = event
     while e is not None:
         name = e.name
         if kind is None and name.startswith(KIND_PREFIX):
-            kind = name[len(KIND_PREFIX):]
+            kind, _, layer = name[len(KIND_PREFIX):].partition(LAYER_SEP)
         elif stage is None and name.startswith(STAGE_PREFIX):
             stage = name[len(STAGE_PREFIX):]
         elif name.startswith("aten::") and kind is None:
@@ -102,7 +104,7 @@ def _attribute(event) -> tuple[str, str]:
         e = e.cpu_parent
     if kind is None:
         kind = ATEN_KINDS.get(outer_aten, "other")
-    return kind, stage or "other"
+    return kind, stage or "other", layer or None
 
 
 @contextlib.contextmanager
@@ -126,7 +128,9 @@ def op_breakdown(spec: NetworkSpec, *, threads: int = 1, runs: int = 10, warmup:
     """Measured CPU time of one forward pass by op kind and by stage (torch.profiler).
 
     Returns ``{"name", "runs", "total_ms", "by_kind": [{kind, label, ms, share}],
-    "by_stage": [{stage, ms, share}]}``, times per forward pass (the mean over ``runs``).
+    "by_stage": [{stage, ms, share}], "by_layer": [{layer, kind, ms, share}]}``, times per
+    forward pass (the mean over ``runs``); ``by_layer`` has the network's modules (convs, BN,
+    pooling, FC, ReLU modules) by module path, which for convs and FC is the plan's layer path.
     """
     import torch
     from torch.profiler import ProfilerActivity, profile
@@ -153,13 +157,16 @@ def op_breakdown(spec: NetworkSpec, *, threads: int = 1, runs: int = 10, warmup:
         torch.set_num_threads(previous)
     by_kind: dict[str, float] = {}
     by_stage: dict[str, float] = {}
+    by_layer: dict[tuple[str, str], float] = {}
     for event in prof.events():
         self_us = event.self_cpu_time_total
         if self_us <= 0 or event.name.startswith((KIND_PREFIX, STAGE_PREFIX)):
             continue  # a range's own self time is the profiler's overhead, not the network's
-        kind, stage = _attribute(event)
+        kind, stage, layer = _attribute(event)
         by_kind[kind] = by_kind.get(kind, 0.0) + self_us
         by_stage[stage] = by_stage.get(stage, 0.0) + self_us
+        if layer is not None:
+            by_layer[(layer, kind)] = by_layer.get((layer, kind), 0.0) + self_us
     total = sum(by_kind.values())
     order = list(KIND_LABELS) + ["other"]
     kinds = [{"kind": k, "label": KIND_LABELS.get(k, "other (framework)"),
@@ -168,8 +175,10 @@ def op_breakdown(spec: NetworkSpec, *, threads: int = 1, runs: int = 10, warmup:
     stage_order = [n for n, _ in model.named_children()] + ["other"]
     stages = [{"stage": s, "ms": by_stage[s] / runs / 1e3, "share": by_stage[s] / total}
               for s in stage_order if s in by_stage]
+    layers = [{"layer": name, "kind": kind, "ms": us / runs / 1e3, "share": us / total}
+              for (name, kind), us in by_layer.items()]
     return {"name": spec.name, "runs": runs, "threads": threads, "total_ms": total / runs / 1e3,
-            "by_kind": kinds, "by_stage": stages}
+            "by_kind": kinds, "by_stage": stages, "by_layer": layers}
 
 
 def breakdown_rows(results: Sequence[dict]) -> list[dict]:

@@ -484,12 +484,16 @@ def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
 @click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Threads for calibration and timing.")
 @backends_option
+@click.option("--by", type=click.Choice(["network", "layer"]), default="network",
+              show_default=True,
+              help="network: bound vs measured latency per network and backend; layer: bound "
+                   "vs profiled time of every conv and FC layer (eager, torch.profiler).")
 @click.option("--quick", is_flag=True, help="Short calibration (fewer sizes, less timing).")
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Write the roofline plot (HTML that opens offline) to this file.")
 @output_options()
-def roofline(groups, scales, presets, spec_files, resolution, threads, backends, quick, plot,
-             fmt, output) -> None:
+def roofline(groups, scales, presets, spec_files, resolution, threads, backends, by, quick,
+             plot, fmt, output) -> None:
     """Lower-bound latency from the cost model and this machine's measured limits.
 
     Calibrates peak GFLOP/s (large matrix multiply) and bandwidth from cache to memory once
@@ -502,19 +506,27 @@ def roofline(groups, scales, presets, spec_files, resolution, threads, backends,
       shufflenet-cli roofline --groups 1,3,8 --preset mobilenet-v1-0.5
       shufflenet-cli roofline --preset shufflenet-1x-g3 --backend eager,onnxruntime
       shufflenet-cli roofline --preset shufflenet-1x-g3 --plot roofline.html
+      shufflenet-cli roofline --preset shufflenet-1x-g3 --by layer --format csv
     """
     from .backends import check_backend_name
     from .latency import DEFAULT_WINDOWS, measure_latency
     from .profile import resolve_networks
+    from .errors import UserError
     from .roofline import (cache_dir, calibrate, network_bound, op_kind_points, roofline_figure,
                            traffic_for)
     from .tables import check_output_path
 
     backends = [check_backend_name(b) for b in backends] or ["eager"]
+    if by == "layer" and backends != ["eager"]:
+        raise UserError("--by layer profiles the eager module; drop --backend (or use --by "
+                        "network)")
     if plot:
         check_output_path(plot)
     specs = resolve_networks(groups, scales, presets, spec_files, resolution)
     calib = calibrate(threads, quick=quick)
+    if by == "layer":
+        _roofline_layers(specs, calib, threads, plot, fmt, output)
+        return
     rows = []
     ctx, progress = progress_bar(len(specs) * (DEFAULT_WINDOWS + 1) * len(backends),
                                  "measuring latency")
@@ -555,6 +567,32 @@ def roofline(groups, scales, presets, spec_files, resolution, threads, backends,
         footer.append(f"Roofline plot written to {plot}: one point per network and backend, "
                       "and per op kind with multiply-adds (eager, torch.profiler).")
     emit(rows, columns, fmt, output, title="Roofline bound vs measured latency", footer=footer)
+
+
+def _roofline_layers(specs, calib, threads, plot, fmt, output) -> None:
+    """``roofline --by layer``: every conv and FC layer's bound beside its profiled time."""
+    from .roofline import cache_dir, layer_efficiency, roofline_figure
+
+    rows = [r for spec in specs for r in layer_efficiency(spec, calib, threads)]
+    columns = [Column("name", "network", justify="left"),
+               Column("layer", "layer", justify="left"),
+               Column("kind", "kind", justify="left"),
+               Column("flops", "MFLOPs", lambda v, _r: f"{v / 1e6:.1f}"),
+               Column("bound_ms", "bound (ms)", decimals(3)),
+               Column("profiled_ms", "profiled (ms)", decimals(3)),
+               Column("gflops", "GFLOP/s", decimals(1)),
+               Column("efficiency", "bound / profiled", _percent)]
+    footer = [f"Calibration: peak {calib['peak_gflops']:.1f} GFLOP/s, cached in {cache_dir()}. "
+              "Profiled = torch.profiler's CPU time inside the layer's module (eager, "
+              f"{threads} thread(s)), which adds a few microseconds per op; bound = max(2 x MACs "
+              "/ peak, eager traffic / bandwidth at the layer's working set)."]
+    if plot:
+        points = [{**r, "measured_ms": r["profiled_ms"], "backend": "eager (profiled layers)"}
+                  for r in rows]
+        write_atomic(plot, roofline_figure(points, calib).to_html(include_plotlyjs=True))
+        footer.append(f"Roofline plot written to {plot}: one point per layer.")
+    emit(rows, columns, fmt, output, title="Roofline bound vs profiled time, per layer",
+         footer=footer)
 
 
 def _measured(v, _row) -> str:

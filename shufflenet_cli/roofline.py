@@ -188,6 +188,30 @@ def network_bound(spec: NetworkSpec, calib: dict, batch_size: int = 1,
             "flops": sum(r["flops"] for r in rows), "bytes": sum(r["bytes"] for r in rows)}
 
 
+def layer_efficiency(spec: NetworkSpec, calib: dict, threads: int = 1,
+                     runs: int = 10) -> list[dict]:
+    """Per layer with multiply-adds (convs, FC), eager: its bound from ``layer_bounds``, its
+    time from ``breakdown.op_breakdown`` (torch.profiler's self CPU time inside the module,
+    which includes a few microseconds of profiler overhead per op) and bound / profiled."""
+    from .breakdown import op_breakdown
+
+    profiled = {r["layer"]: r["ms"] for r in op_breakdown(spec, threads=threads,
+                                                         runs=runs)["by_layer"]}
+    rows = []
+    for r in layer_bounds(spec, calib):
+        stage, _, leaf = r["layer"].partition(".")
+        # a stage that is a single layer (fc, maxpool) is one module: plan "fc.fc" is module "fc"
+        ms = profiled.get(r["layer"], profiled.get(stage) if stage == leaf else None)
+        if r["flops"] <= 0 or ms is None:
+            continue
+        rows.append({"name": spec.name, "layer": r["layer"], "kind": r["kind"],
+                     "flops": r["flops"], "bytes": r["bytes"], "bound_ms": r["bound_s"] * 1e3,
+                     "compute_ms": r["compute_s"] * 1e3, "memory_ms": r["memory_s"] * 1e3,
+                     "profiled_ms": ms, "gflops": r["flops"] / (ms / 1e3) / 1e9 if ms else None,
+                     "efficiency": r["bound_s"] * 1e3 / ms if ms else None})
+    return rows
+
+
 def op_kind_points(spec: NetworkSpec, calib: dict, threads: int = 1) -> list[dict]:
     """One roofline point per op kind that does multiply-adds (eager): the kind's FLOPs and
     eager traffic from the cost model, its time from ``breakdown.op_breakdown`` (torch.profiler,

@@ -103,3 +103,29 @@ def test_op_kind_points_carry_cost_model_flops_and_stay_above_their_bound(calib)
     assert sum(p["flops"] for p in points.values()) == 2 * analyze(spec).macs
     for p in points.values():
         assert 0 < p["bound_ms"] < p["measured_ms"], p
+
+
+@pytest.mark.parametrize("name", ["shufflenet-1x-g3", "mobilenet-v1-0.5"])
+def test_every_layer_bound_is_below_its_profiled_time(calib, name):
+    from shufflenet_cli.plan import build_plan
+    from shufflenet_cli.roofline import layer_efficiency
+
+    spec = load_spec(name)
+    rows = layer_efficiency(spec, calib, runs=3)
+    with_macs = [p.path for p in build_plan(spec).layers() if p.layer.kind in
+                 ("conv1x1", "depthwise", "dense_conv", "fc")]
+    assert [r["layer"] for r in rows] == with_macs  # every conv and FC layer, in plan order
+    for r in rows:
+        assert 0 < r["bound_ms"] < r["profiled_ms"], r
+
+
+def test_roofline_by_layer_command(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    r = run_cli("roofline", "--preset", "mobilenet-v1-0.25", "--quick", "--by", "layer",
+                "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert rows[0]["layer"] == "conv1.conv" and all(0 < x["efficiency"] < 1 for x in rows)
+    bad = run_cli("roofline", "--preset", "mobilenet-v1-0.25", "--by", "layer", "--backend",
+                  "onnxruntime")
+    assert bad.exit_code == 2 and "--by layer" in bad.stderr
