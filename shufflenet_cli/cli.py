@@ -434,8 +434,10 @@ def presets_cmd(pattern, fmt, output) -> None:
 @click.option("--runs", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Profiled forward passes (after 3 warm-up passes).")
 @click.option("--resolution", type=click.IntRange(1, None), help="Input size (default 224).")
-@click.option("--by", type=click.Choice(["kind", "stage"]), default="kind", show_default=True,
-              help="Group the measured time by op kind or by stage.")
+@click.option("--by", type=click.Choice(["kind", "stage", "layer"]), default="kind",
+              show_default=True,
+              help="Group the measured time by op kind, by stage, or by layer (each module of "
+                   "the network; ops outside modules are in kind and stage only).")
 @output_options()
 def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
     """Where the time goes in NETWORK: measured CPU time by op kind or stage (torch.profiler).
@@ -468,6 +470,12 @@ def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
                    Column("share", "share of time", _percent),
                    Column("macs_share", "share of MACs", _percent),
                    Column("traffic_share", "share of traffic", _percent)]
+    elif by == "layer":
+        rows = result["by_layer"]
+        columns = [Column("layer", "layer", justify="left"),
+                   Column("kind", "kind", justify="left"),
+                   Column("ms", "time (ms)", decimals(3)),
+                   Column("share", "share of time", _percent)]
     else:
         rows = result["by_stage"]
         columns = [Column("stage", "stage", justify="left"),

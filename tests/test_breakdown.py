@@ -35,3 +35,23 @@ def test_breakdown_command_puts_time_beside_macs(run_cli):
     assert rows["conv1x1"]["macs_share"] > 0.5 and rows["pooling"]["macs_share"] == 0
     r = run_cli("breakdown", "nope")
     assert r.exit_code == 2 and "unknown preset" in r.stderr
+
+
+def test_by_layer_names_every_module_and_stays_within_the_total(run_cli):
+    import json
+
+    from shufflenet_cli.nn import build_model
+
+    spec = shufflenet_spec(3, 0.5, resolution=96)
+    r = op_breakdown(spec, runs=2, warmup=1)
+    layers = {row["layer"]: row for row in r["by_layer"]}
+    modules = {n for n, m in build_model(spec).named_modules()
+               if not list(m.children()) and type(m).__name__ != "ChannelShuffle"}
+    assert {"conv1.conv", "maxpool", "stage2.unit1.gconv1", "stage2.unit1.dwconv"} <= set(layers)
+    assert set(layers) <= modules
+    assert layers["stage2.unit1.dwconv"]["kind"] == "depthwise"
+    assert sum(row["ms"] for row in r["by_layer"]) <= r["total_ms"] + 1e-9
+    out = run_cli("breakdown", "shufflenet-0.25x-g3", "--resolution", "96", "--runs", "2",
+                  "--by", "layer", "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout)[0]["layer"] == "conv1.conv"
