@@ -135,8 +135,10 @@ def op_breakdown(spec: NetworkSpec, *, threads: int = 1, runs: int = 10, warmup:
     import torch
     from torch.profiler import ProfilerActivity, profile
 
+    from .latency import keep_freed_memory
     from .nn import build_model, example_input
 
+    keep_freed_memory()  # the allocator latency is measured under
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:

@@ -436,11 +436,13 @@ def presets_cmd(pattern, fmt, output) -> None:
 @click.option("--resolution", type=click.IntRange(1, None), help="Input size (default 224).")
 @click.option("--by", type=click.Choice(["kind", "stage", "layer"]), default="kind",
               show_default=True,
-              help="Group the measured time by op kind, by stage, or by layer (each module of "
-                   "the network; ops outside modules are in kind and stage only).")
+              help="Group the measured time by op kind, by stage, or by layer (each conv, BN, "
+                   "ReLU, pooling and FC module; shuffle, add and concat are in kind and stage "
+                   "only).")
 @output_options()
 def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
-    """Where the time goes in NETWORK: measured CPU time by op kind or stage (torch.profiler).
+    """Where the time goes in NETWORK: measured CPU time by op kind, stage or layer
+    (torch.profiler).
 
     Beside each op kind, its share of the multiply-adds and of the eager memory traffic
     (cost model), so time that MACs do not explain stands out.
@@ -504,10 +506,12 @@ def roofline(groups, scales, presets, spec_files, resolution, threads, backends,
              plot, fmt, output) -> None:
     """Lower-bound latency from the cost model and this machine's measured limits.
 
-    Calibrates peak GFLOP/s (large matrix multiply) and bandwidth from cache to memory once
-    per machine (cached), then bounds each layer by max(FLOPs / peak, bytes / bandwidth) and
-    sets the sum beside the latency measured on each backend. Eager and channels_last are
-    bounded with eager traffic (op by op), fusing backends with fused traffic.
+    Calibrates peak GFLOP/s (the best of large matrix multiplies and 1x1 convolutions) and
+    bandwidth from cache to memory once per machine and thread count (cached), then bounds each
+    layer by max(FLOPs / peak, bytes / bandwidth) and sets the sum beside the latency measured
+    on each backend. Eager and channels_last are bounded with eager traffic (op by op), fusing
+    backends with fused traffic. --by layer sets each conv and FC layer beside its profiled
+    time instead.
 
     \b
     Examples:
@@ -562,8 +566,9 @@ def roofline(groups, scales, presets, spec_files, resolution, threads, backends,
               f"conv kernel), bandwidth "
               f"GB/s by working set: {bws}; {threads} thread(s), cached in {cache_dir()}.",
               "Bound per layer = max(2 x MACs / peak, traffic bytes / bandwidth at the layer's "
-              "working set), traffic eager for eager and channels_last, fused (BN folded, ReLU "
-              "and shuffle fused) for torchscript, compile and onnxruntime; a low "
+              "working set), traffic eager for eager and channels_last, fused (BN folded; ReLU, "
+              "shuffle and residual adds fused; concats in place) for torchscript, compile and "
+              "onnxruntime; a low "
               "bound/measured share is time the hardware does not explain (op overhead, cache "
               "misses, kernels below peak)."]
     footer += [f"{r['name']}: {r['backend']} could not run it: {r['error']}" for r in rows
@@ -595,8 +600,8 @@ def _roofline_layers(specs, calib, threads, plot, fmt, output) -> None:
               f"{threads} thread(s)), which adds a few microseconds per op; bound = max(2 x MACs "
               "/ peak, eager traffic / bandwidth at the layer's working set)."]
     if plot:
-        points = [{**r, "measured_ms": r["profiled_ms"], "backend": "eager (profiled layers)"}
-                  for r in rows]
+        points = [{**r, "name": f"{r['name']} {r['layer']}", "measured_ms": r["profiled_ms"],
+                   "backend": "eager (profiled layers)"} for r in rows]
         write_atomic(plot, roofline_figure(points, calib).to_html(include_plotlyjs=True))
         footer.append(f"Roofline plot written to {plot}: one point per layer.")
     emit(rows, columns, fmt, output, title="Roofline bound vs profiled time, per layer",

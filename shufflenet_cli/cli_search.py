@@ -38,9 +38,9 @@ FRONT_COLUMNS = [
 @click.option("--resume", is_flag=True, help="Continue the search kept in --store.")
 @click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Torch threads while measuring latency.")
-@click.option("--windows", type=click.IntRange(1, 100), default=7, show_default=True,
+@click.option("--windows", type=click.IntRange(1, 100), default=20, show_default=True,
               help="Latency windows per candidate (the protocol's interleaved windows).")
-@click.option("--window-time", type=click.FloatRange(0.001, 60), default=0.2, show_default=True,
+@click.option("--window-time", type=click.FloatRange(0.001, 60), default=0.1, show_default=True,
               help="Seconds per latency window.")
 @click.option("--backend", default="eager", show_default=True,
               help="Backend for phase-2 latency: eager, channels_last, torchscript, compile, "

@@ -115,6 +115,8 @@ def pair_row(row: dict, partner: dict) -> dict:
         a, b = row.get(key), partner.get(key)  # another backend's latency (latency_ms_<backend>)
         out[key], out[f"partner_{key}"] = a, b
         out[f"{key}_ratio"] = (a / b) if (a is not None and b) else None
+        noisy = key.replace("latency_ms_", "latency_noisy_")
+        out[noisy] = bool(row.get(noisy) or partner.get(noisy))
     out["latency_noisy"] = bool(row.get("latency_noisy") or partner.get("latency_noisy")) \
         if row.get("latency_ms") is not None else None
     err, perr = row.get("paper_top1_err"), partner.get("paper_top1_err")
@@ -168,7 +170,7 @@ def as_backends(backend: str | Sequence[str]) -> list[str]:
     """One backend name or several, checked, as a list (the first drives ratios and plots)."""
     from .backends import check_backend_name
 
-    names = [backend] if isinstance(backend, str) else list(backend)
+    names = list(dict.fromkeys([backend] if isinstance(backend, str) else backend))
     if not names:
         raise UserError("backend: give at least one (eager, channels_last, torchscript, "
                         "compile, onnxruntime)")
@@ -193,17 +195,25 @@ def measure_each_backend(specs: Sequence[NetworkSpec], rows: Sequence[dict],
                 row.update(latency_fields(r))
             else:
                 row[f"latency_ms_{b}"] = r.median_ms if r.error is None else None
+                row[f"latency_noisy_{b}"] = r.noisy if r.error is None else None
         notes += latency_errors(results)
     return notes
 
 
 def backend_columns(backends: Sequence[str], pairs: bool) -> list[Column]:
     """Columns for the backends after the first: ``<backend> (ms)`` per network, or
-    ``<backend> latency x`` (network / partner) per pair."""
+    ``<backend> latency x`` (network / partner) per pair; '!' marks a noisy measurement."""
+    def flagged(b: str, suffix: str):
+        def show(v, row):
+            if v is None:
+                return "-"
+            return f"{v:.2f}{suffix}" + (" !" if row.get(f"latency_noisy_{b}") else "")
+        return show
+
     if pairs:
-        return [Column(f"latency_ms_{b}_ratio", f"{b} latency x", decimals(2, "x"))
+        return [Column(f"latency_ms_{b}_ratio", f"{b} latency x", flagged(b, "x"))
                 for b in backends[1:]]
-    return [Column(f"latency_ms_{b}", f"{b} (ms)", decimals(2)) for b in backends[1:]]
+    return [Column(f"latency_ms_{b}", f"{b} (ms)", flagged(b, "")) for b in backends[1:]]
 
 
 def measure_latencies(specs: Sequence[NetworkSpec], *, threads: int = 1,

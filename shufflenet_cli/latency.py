@@ -16,19 +16,19 @@ The protocol, and why:
    window during which other processes kept more than ``LOAD_THRESHOLD`` cores busy is
    measured again (up to ``MAX_REDO`` times); if it stays loaded it is kept, counted in
    ``loaded_windows`` and the result is flagged noisy.
-7. A steady allocator: with glibc, freed memory is kept in the process for the whole
-   measurement (``mallopt``: no mmap for large blocks, no trimming of the heap). glibc's
+7. A steady allocator: with glibc, freed memory is kept in the process from the first
+   measurement on (``keep_freed_memory``: no mmap for large blocks, no trimming of the heap). glibc's
    defaults adapt its mmap threshold to the history of the process, so one process's forward
    pass reuses its activation memory while another's returns it to the OS and page-faults it
    back on every call: here, MobileNet 0.5 channels-last ran at 6.3 ms with about 1,000 minor
    page faults per call in one process and at 5.2 ms with none in another. Steady state is
    what a deployed runtime (with its own arena or a caching allocator) sees. Minor page faults
-   per call are counted and reported (``faults_per_call``), so a leftover is visible.
+   per call are counted and reported (``faults_per_call``), so a leftover is visible; the count
+   includes the few calls the timer makes to size its blocks, so it errs high by a few percent.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import math
@@ -108,10 +108,10 @@ class CpuLoad:
         return max(0.0, other) / wall if wall > 0 else 0.0
 
 
-# glibc's mallopt parameters (malloc.h)
+# glibc's mallopt parameters (malloc.h): keep freed memory, never mmap a block
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_MAX = -1, -2, -4
-_GLIBC_DEFAULTS = {_M_TRIM_THRESHOLD: 128 * 1024, _M_TOP_PAD: 128 * 1024, _M_MMAP_MAX: 65536}
 _KEEP = {_M_TRIM_THRESHOLD: 2**31 - 1, _M_TOP_PAD: 64 << 20, _M_MMAP_MAX: 0}
+_applied: list[bool] = []  # the policy, once applied in this process (it stays)
 
 
 def _mallopt():
@@ -131,25 +131,24 @@ def allocator_policy() -> str:
             else "system default (not glibc)")
 
 
-@contextlib.contextmanager
-def steady_allocator():
-    """Keep freed memory in the process while measuring, so no call pays page faults.
+def keep_freed_memory() -> bool:
+    """Make glibc keep freed memory in this process from now on, so no call pays page faults
+    for memory the previous call released; True when applied (glibc), False elsewhere.
 
-    With glibc: no mmap for large blocks and no heap trimming inside the block; on leaving it,
-    glibc's default values are set again (fixed from then on, where they were adaptive before).
-    Elsewhere it does nothing. Yields True when the policy was applied.
+    Called before every timing (latency, profiler breakdown, roofline calibration), so all of
+    them see the same allocator. It is not undone: once any ``mallopt`` setting is made, glibc
+    never returns to its adaptive thresholds, and its fixed defaults would make later work
+    page-fault more than in a fresh process. The cost is that the process keeps the memory it
+    has freed (the activations of the largest network measured) until it exits.
     """
+    if _applied:
+        return _applied[0]
     mallopt = _mallopt()
-    if mallopt is None:
-        yield False
-        return
-    for param, value in _KEEP.items():
-        mallopt(param, value)
-    try:
-        yield True
-    finally:
-        for param, value in _GLIBC_DEFAULTS.items():
+    if mallopt is not None:
+        for param, value in _KEEP.items():
             mallopt(param, value)
+    _applied.append(mallopt is not None)
+    return _applied[0]
 
 
 def _minor_faults() -> int:
@@ -244,12 +243,12 @@ def measure_latency(
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     errors: dict[int, str] = {}
-    with steady_allocator():
-        try:
-            return _measure(spec_list, single, threads, batch_size, windows, window_time,
-                            warmup_time, progress, backend, errors)
-        finally:
-            torch.set_num_threads(previous_threads)
+    keep_freed_memory()
+    try:
+        return _measure(spec_list, single, threads, batch_size, windows, window_time,
+                        warmup_time, progress, backend, errors)
+    finally:
+        torch.set_num_threads(previous_threads)
 
 
 def _measure(spec_list, single, threads, batch_size, windows, window_time, warmup_time,

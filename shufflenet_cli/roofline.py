@@ -11,9 +11,10 @@ Calibration (once per machine, thread count and torch version; cached as JSON un
 
 For every layer of the plan, the bound is ``max(FLOPs / peak, bytes / bandwidth)`` where FLOPs
 = 2 x MACs and bytes = the layer's memory traffic from the cost model: eager traffic for the
-backends that run op by op (eager, channels_last), fused traffic (BN folded, ReLU and shuffle
-fused) for those that fuse (torchscript, compile, onnxruntime), so no backend can beat its bound
-by doing less work than the bound assumes. Bytes move at the highest bandwidth measured for any
+backends that run op by op (eager, channels_last); for those that fuse (torchscript, compile,
+onnxruntime) the fused traffic (BN folded, ReLU and shuffle fused) with, beyond it, each
+residual add folded into its conv (only the identity is read) and each concat written in place
+(``_fused_floor``), so a backend does not beat its bound by fusing what the bound counts. Bytes move at the highest bandwidth measured for any
 working set at least as large as the largest calibrated size not above the layer's (caches only
 help, so that rate is never below what the layer can get). A network's bound is the sum over its
 layers; bound / measured is how close a backend comes to what the hardware allows. A bound above
@@ -33,7 +34,7 @@ from .spec import NetworkSpec
 
 TRAFFIC_BY_BACKEND = {"eager": "eager", "channels_last": "eager", "torchscript": "fused",
                       "compile": "fused", "onnxruntime": "fused"}
-CALIBRATION_VERSION = 3  # bump when the calibration's method changes: old caches are ignored
+CALIBRATION_VERSION = 4  # bump when the calibration's method changes: old caches are ignored
 WORKING_SETS = (16 << 10, 128 << 10, 1 << 20, 8 << 20, 64 << 20)  # bytes moved per copy
 QUICK_WORKING_SETS = (16 << 10, 1 << 20, 16 << 20)
 
@@ -44,12 +45,13 @@ def cache_dir() -> Path:
     return Path(base) / "shufflenet-cli"
 
 
-def _timeit(stmt_fn, min_run_time: float) -> float:
-    """Seconds per call of the fastest timed block: a bound wants what the hardware does at
-    its best, and noise only ever makes a block slower."""
+def _timeit(stmt_fn, min_run_time: float, threads: int) -> float:
+    """Seconds per call of the fastest timed block at ``threads``: a bound wants what the
+    hardware does at its best, and noise only ever makes a block slower."""
     from torch.utils.benchmark import Timer
 
-    m = Timer("f()", globals={"f": stmt_fn}).blocked_autorange(min_run_time=min_run_time)
+    m = Timer("f()", globals={"f": stmt_fn}, num_threads=threads).blocked_autorange(
+        min_run_time=min_run_time)
     return min(m.times)
 
 
@@ -74,6 +76,9 @@ def calibrate(threads: int = 1, quick: bool = False, use_cache: bool = True) -> 
             return json.loads(path.read_text())
         except (OSError, ValueError):
             pass  # a damaged cache is measured again
+    from .latency import keep_freed_memory
+
+    keep_freed_memory()  # the allocator latency is measured under
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     run_time = 0.05 if quick else 0.3
@@ -82,7 +87,7 @@ def calibrate(threads: int = 1, quick: bool = False, use_cache: bool = True) -> 
         for n in ((512,) if quick else (512, 1024, 2048)):
             a, b = torch.randn(n, n), torch.randn(n, n)
             out = torch.empty(n, n)
-            t = _timeit(lambda: torch.mm(a, b, out=out), run_time)
+            t = _timeit(lambda: torch.mm(a, b, out=out), run_time, threads)
             peak_by_kernel[f"matmul {n} (torch)"] = 2 * n ** 3 / t / 1e9
         peak_by_kernel.update(_conv_peaks(threads, run_time))
         peak = max(peak_by_kernel.values())  # the best any kernel here attains
@@ -90,13 +95,13 @@ def calibrate(threads: int = 1, quick: bool = False, use_cache: bool = True) -> 
         for size in (QUICK_WORKING_SETS if quick else WORKING_SETS):
             elems = max(1, size // 8)  # half read, half written, fp32
             src, dst = torch.randn(elems), torch.empty(elems)
-            t = _timeit(lambda: dst.copy_(src), run_time)
+            t = _timeit(lambda: dst.copy_(src), run_time, threads)
             copy_gbs[str(size)] = 2 * elems * 4 / t / 1e9
             # the same `size` bytes read `repeats` times in one call: no per-call overhead
             data = torch.randn(max(1, size // 4))
             repeats = max(1, (64 << 20) // size)
             view = data.expand(repeats, data.numel())
-            t = _timeit(lambda: view.sum(), run_time)
+            t = _timeit(lambda: view.sum(), run_time, threads)
             read_gbs[str(size)] = repeats * data.numel() * 4 / t / 1e9
     finally:
         torch.set_num_threads(previous)
@@ -130,7 +135,7 @@ def _conv_peaks(threads: int, run_time: float) -> dict[str, float]:
         except BackendError:
             continue  # onnxruntime not installed: its kernels are not used anywhere either
         with torch.inference_mode():
-            peaks[f"conv1x1 512x28x28 ({backend})"] = flops / _timeit(fn, run_time) / 1e9
+            peaks[f"conv1x1 512x28x28 ({backend})"] = flops / _timeit(fn, run_time, threads) / 1e9
     return peaks
 
 
@@ -140,6 +145,19 @@ def _bandwidth_for(nbytes: int, calib: dict) -> float:
     sizes = sorted((int(k), v) for k, v in calib["bandwidth_gbs"].items())
     floor = max([s for s, _ in sizes if s <= nbytes], default=sizes[0][0])
     return max(g for s, g in sizes if s >= floor)
+
+
+def _fused_floor(layer, act_fused: int) -> int:
+    """Activation elements a fusing runtime must still move for ``layer``: the cost model's
+    fused traffic, less what a runtime can also fuse away. ONNX Runtime folds each residual add
+    into the conv before it (that conv reads the identity and writes the sum: only the
+    identity's read is left), and a concat's inputs can be written in place by their
+    producers (nothing left)."""
+    if layer.op == "add":
+        return layer.extra_in
+    if layer.op == "concat":
+        return 0
+    return act_fused
 
 
 def traffic_for(backend: str) -> str:
@@ -166,7 +184,8 @@ def layer_bounds(spec: NetworkSpec, calib: dict, batch_size: int = 1,
         if traffic == "eager":
             nbytes = (c.act_eager * batch_size + c.weights_eager) * elem
         else:
-            nbytes = (c.act_fused * batch_size + c.weights_fused) * elem
+            nbytes = (_fused_floor(placed.layer, c.act_fused) * batch_size
+                      + c.weights_fused) * elem
         bw = _bandwidth_for(nbytes, calib) * 1e9
         compute_s, memory_s = flops / peak, nbytes / bw
         rows.append({"layer": placed.path, "kind": placed.layer.kind, "flops": flops,

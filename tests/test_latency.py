@@ -88,3 +88,35 @@ def test_steady_allocator_removes_page_faults_from_timed_calls():
     # timer's own bookkeeping in a process that earlier tests already grew)
     assert r.faults_per_call < 50
     assert environment(1)["allocator"] == allocator_policy()
+
+
+def test_threads_are_restored_and_the_allocator_policy_stays():
+    """Timing leaves torch's thread count as it was, and later work in the process keeps the
+    steady allocator (glibc cannot go back to its adaptive defaults, and fixed defaults would
+    page-fault more than a fresh process)."""
+    import platform
+
+    import torch
+
+    from shufflenet_cli.latency import _minor_faults
+    from shufflenet_cli.nn import build_model, example_input
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        measure_latency(mobilenet_spec(0.25, 64), windows=1, window_time=0.01,
+                        warmup_time=0.01, threads=1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    if platform.libc_ver()[0] != "glibc":
+        return
+    spec = mobilenet_spec(0.5)
+    model, x = build_model(spec).eval(), example_input(spec)
+    with torch.inference_mode():
+        for _ in range(3):
+            model(x)
+        start = _minor_faults()
+        for _ in range(5):
+            model(x)
+    assert (_minor_faults() - start) / 5 < 50  # about 2,000 per call without the policy

@@ -51,7 +51,8 @@ def test_bandwidth_is_never_below_a_larger_working_set():
     from shufflenet_cli.roofline import _bandwidth_for
 
     calib_ = {"bandwidth_gbs": {"16384": 20.0, "131072": 150.0, "8388608": 30.0}}
-    assert _bandwidth_for(1000, calib_) == 150.0  # overhead-limited small size does not count
+    # below the smallest size: the best rate of any size (150), not the 16 KiB figure (20)
+    assert _bandwidth_for(1000, calib_) == 150.0
     assert _bandwidth_for(200_000, calib_) == 150.0
     assert _bandwidth_for(10_000_000, calib_) == 30.0
 
