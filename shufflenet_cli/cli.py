@@ -521,11 +521,11 @@ def roofline(groups, scales, presets, spec_files, resolution, threads, backends,
       shufflenet-cli roofline --preset shufflenet-1x-g3 --by layer --format csv
     """
     from .backends import check_backend_name
-    from .latency import DEFAULT_WINDOWS, measure_latency
-    from .profile import resolve_networks
     from .errors import UserError
-    from .roofline import (cache_dir, calibrate, network_bound, op_kind_points, roofline_figure,
-                           traffic_for)
+    from .latency import DEFAULT_WINDOWS
+    from .profile import resolve_networks
+    from .roofline import (bound_vs_measured, cache_dir, calibrate, op_kind_points,
+                           roofline_figure)
     from .tables import check_output_path
 
     backends = [check_backend_name(b) for b in backends] or ["eager"]
@@ -539,23 +539,13 @@ def roofline(groups, scales, presets, spec_files, resolution, threads, backends,
     if by == "layer":
         _roofline_layers(specs, calib, threads, plot, fmt, output)
         return
-    rows = []
     ctx, progress = progress_bar(len(specs) * (DEFAULT_WINDOWS + 1) * len(backends),
                                  "measuring latency")
     with ctx:
-        for backend in backends:
-            measured = measure_latency(specs, threads=threads, backend=backend,
-                                       progress=progress)
-            for spec, lat in zip(specs, measured):
-                b = network_bound(spec, calib, traffic=traffic_for(backend))
-                ok = lat.error is None
-                rows.append({**b, "backend": backend, "traffic": traffic_for(backend),
-                             "measured_ms": lat.median_ms if ok else None,
-                             "efficiency": b["bound_ms"] / lat.median_ms if ok else None,
-                             "error": lat.error})
+        rows = bound_vs_measured(specs, calib, backends, threads, progress)
     columns = [Column("name", "network", justify="left"),
                Column("backend", "backend", justify="left"),
-               Column("measured_ms", "measured (ms)", _measured),
+               Column("measured_ms", "measured (ms)", decimals(2)),
                Column("bound_ms", "bound (ms)", decimals(2)),
                Column("compute_ms", "compute (ms)", decimals(2)),
                Column("memory_ms", "memory (ms)", decimals(2)),
@@ -606,10 +596,6 @@ def _roofline_layers(specs, calib, threads, plot, fmt, output) -> None:
         footer.append(f"Roofline plot written to {plot}: one point per layer.")
     emit(rows, columns, fmt, output, title="Roofline bound vs profiled time, per layer",
          footer=footer)
-
-
-def _measured(v, _row) -> str:
-    return "-" if v is None else f"{v:.2f}"
 
 
 def _percent(v, _row) -> str:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Callable, Sequence
 
 from .cost import dtype_bytes, layer_cost
 from .plan import build_plan
@@ -205,6 +206,29 @@ def network_bound(spec: NetworkSpec, calib: dict, batch_size: int = 1,
             "memory_ms": sum(r["memory_s"] for r in rows) * 1e3,
             "memory_bound_share": memory_bound / bound if bound else 0.0,
             "flops": sum(r["flops"] for r in rows), "bytes": sum(r["bytes"] for r in rows)}
+
+
+def bound_vs_measured(specs: Sequence[NetworkSpec], calib: dict,
+                      backends: Sequence[str] = ("eager",), threads: int = 1,
+                      progress: Callable[[str], None] | None = None) -> list[dict]:
+    """One row per backend and network: ``network_bound`` with that backend's traffic beside
+    the latency measured on it (``latency.measure_latency``), and bound / measured as
+    ``efficiency``; ``error`` says why a backend could not run a network (no figures then)."""
+    from .latency import measure_latency
+
+    rows = []
+    for backend in backends:
+        traffic = traffic_for(backend)
+        measured = measure_latency(list(specs), threads=threads, backend=backend,
+                                   progress=progress)
+        for spec, lat in zip(specs, measured):
+            b = network_bound(spec, calib, traffic=traffic)
+            ok = lat.error is None
+            rows.append({**b, "backend": backend, "traffic": traffic,
+                         "measured_ms": lat.median_ms if ok else None,
+                         "efficiency": b["bound_ms"] / lat.median_ms if ok else None,
+                         "error": lat.error})
+    return rows
 
 
 def layer_efficiency(spec: NetworkSpec, calib: dict, threads: int = 1,

@@ -499,7 +499,6 @@ def run_search(space: SearchSpace, *, strategy: str = "grid", trials: int = 1000
         store.save_screened(screened.rows)
     if not screened.rows:
         raise UserError(no_candidate_message(space, screened))
-    analytic = [o for o in space.objectives if o in ANALYTIC] or ["macs", "memory"]
     if not space.needs_torch:
         return SearchResult(space, screened, space_front(space, screened.rows), [], strategy,
                             seed)
