@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import math
 import os
 import platform
@@ -114,6 +115,7 @@ _KEEP = {_M_TRIM_THRESHOLD: 2**31 - 1, _M_TOP_PAD: 64 << 20, _M_MMAP_MAX: 0}
 _applied: list[bool] = []  # the policy, once applied in this process (it stays)
 
 
+@functools.lru_cache(maxsize=1)
 def _mallopt():
     """glibc's ``mallopt`` through ctypes, or None on another C library or platform."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
