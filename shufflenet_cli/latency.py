@@ -17,7 +17,7 @@ The protocol, and why:
    measured again (up to ``MAX_REDO`` times); if it stays loaded it is kept, counted in
    ``loaded_windows`` and the result is flagged noisy.
 7. A steady allocator: with glibc, freed memory is kept in the process from the first
-   measurement on (``keep_freed_memory``: no mmap for large blocks, no trimming of the heap). glibc's
+   measurement on (``keep_freed_memory``: no mmap for large blocks, no heap trimming). glibc's
    defaults adapt its mmap threshold to the history of the process, so one process's forward
    pass reuses its activation memory while another's returns it to the OS and page-faults it
    back on every call: here, MobileNet 0.5 channels-last ran at 6.3 ms with about 1,000 minor
@@ -112,7 +112,6 @@ class CpuLoad:
 # glibc's mallopt parameters (malloc.h): keep freed memory, never mmap a block
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_MAX = -1, -2, -4
 _KEEP = {_M_TRIM_THRESHOLD: 2**31 - 1, _M_TOP_PAD: 64 << 20, _M_MMAP_MAX: 0}
-_applied: list[bool] = []  # the policy, once applied in this process (it stays)
 
 
 @functools.lru_cache(maxsize=1)
@@ -133,6 +132,7 @@ def allocator_policy() -> str:
             else "system default (not glibc)")
 
 
+@functools.lru_cache(maxsize=1)  # once per process: the policy stays
 def keep_freed_memory() -> bool:
     """Make glibc keep freed memory in this process from now on, so no call pays page faults
     for memory the previous call released; True when applied (glibc), False elsewhere.
@@ -143,14 +143,12 @@ def keep_freed_memory() -> bool:
     page-fault more than in a fresh process. The cost is that the process keeps the memory it
     has freed (the activations of the largest network measured) until it exits.
     """
-    if _applied:
-        return _applied[0]
     mallopt = _mallopt()
-    if mallopt is not None:
-        for param, value in _KEEP.items():
-            mallopt(param, value)
-    _applied.append(mallopt is not None)
-    return _applied[0]
+    if mallopt is None:
+        return False
+    for param, value in _KEEP.items():
+        mallopt(param, value)
+    return True
 
 
 def _minor_faults() -> int:
