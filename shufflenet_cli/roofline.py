@@ -15,8 +15,9 @@ backends that run op by op (eager, channels_last); for those that fuse (torchscr
 onnxruntime) the fused traffic (BN folded, ReLU and shuffle fused) with, beyond it, each
 residual add folded into its conv (only the identity is read) and each concat written in place
 (``_fused_floor``), so a backend does not beat its bound by fusing what the bound counts.
-Bytes move at the highest bandwidth measured for any working set at least as large as the largest calibrated size not above the layer's (caches only
-help, so that rate is never below what the layer can get). A network's bound is the sum over its
+Bytes move at the highest bandwidth measured for any working set at least as large as the
+largest calibrated size not above the layer's (caches only help, so that rate is never below
+what the layer can get). A network's bound is the sum over its
 layers; bound / measured is how close a backend comes to what the hardware allows. A bound above
 a measurement would be a wrong bound, and the tests check that it never is, on every preset, for
 eager and for the fastest fusing backends.
