@@ -10,8 +10,16 @@ import subprocess
 import sys
 import time
 
-COMMAND = [sys.executable, "-m", "shufflenet_cli", "profile", "--groups", "1,2,3,4,8",
-           "--format", "json"]
+COMMAND = [
+    sys.executable,
+    "-m",
+    "shufflenet_cli",
+    "profile",
+    "--groups",
+    "1,2,3,4,8",
+    "--format",
+    "json",
+]
 
 
 def wall_time(args: list[str]) -> float:
@@ -28,11 +36,18 @@ def main() -> None:
     n = parser.parse_args().repeats
     analytic = [wall_time(COMMAND + ["--no-latency"]) for _ in range(n)]
     measured = [wall_time(COMMAND) for _ in range(n)]
-    print(f"profile --groups 1,2,3,4,8 --no-latency: median {statistics.median(analytic):.2f} s "
-          f"(runs: {', '.join(f'{t:.2f}' for t in analytic)})")
-    print(f"profile --groups 1,2,3,4,8 (latency):    median {statistics.median(measured):.2f} s "
-          f"(runs: {', '.join(f'{t:.2f}' for t in measured)})")
-    print(f"ratio measured / analytic: {statistics.median(measured) / statistics.median(analytic):.0f}x")
+    print(
+        f"profile --groups 1,2,3,4,8 --no-latency: median {statistics.median(analytic):.2f} s "
+        f"(runs: {', '.join(f'{t:.2f}' for t in analytic)})"
+    )
+    print(
+        f"profile --groups 1,2,3,4,8 (latency):    median {statistics.median(measured):.2f} s "
+        f"(runs: {', '.join(f'{t:.2f}' for t in measured)})"
+    )
+    print(
+        "ratio measured / analytic: "
+        f"{statistics.median(measured) / statistics.median(analytic):.0f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -13,16 +13,17 @@ import sys
 import time
 
 from shufflenet_cli import load_spec, measure_latency
-from shufflenet_cli.backends import BACKENDS
-from shufflenet_cli.latency import DEFAULT_WARMUP_TIME
+from shufflenet_cli.measure.backends import BACKENDS
+from shufflenet_cli.measure.latency import DEFAULT_WARMUP_TIME
 
 
 def one(name: str, backend: str) -> tuple[float, float]:
     """(total seconds, preparation seconds) for one network on one backend."""
     marks = []
     t0 = time.perf_counter()
-    measure_latency([load_spec(name)], backend=backend,
-                    progress=lambda step: marks.append(time.perf_counter()))
+    measure_latency(
+        [load_spec(name)], backend=backend, progress=lambda step: marks.append(time.perf_counter())
+    )
     total = time.perf_counter() - t0
     return total, marks[0] - t0 - DEFAULT_WARMUP_TIME
 

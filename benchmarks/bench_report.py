@@ -14,8 +14,18 @@ import tempfile
 import time
 from pathlib import Path
 
-COMMAND = [sys.executable, "-m", "shufflenet_cli", "report", "--groups", "1,2,3,4,8",
-           "--scales", "0.5,1,2", "--mobilenet-widths", "1,0.75,0.5,0.25"]
+COMMAND = [
+    sys.executable,
+    "-m",
+    "shufflenet_cli",
+    "report",
+    "--groups",
+    "1,2,3,4,8",
+    "--scales",
+    "0.5,1,2",
+    "--mobilenet-widths",
+    "1,0.75,0.5,0.25",
+]
 
 
 def wall_time(args: list[str]) -> float:
@@ -33,13 +43,16 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "report")
-        analytic = [wall_time(COMMAND + ["--no-latency", "--out", out])
-                    for _ in range(args.repeats)]
+        analytic = [
+            wall_time(COMMAND + ["--no-latency", "--out", out]) for _ in range(args.repeats)
+        ]
         measured = [wall_time(COMMAND + ["--out", out]) for _ in range(args.latency_repeats)]
     for label, runs, target in (("--no-latency", analytic, 10), ("latency", measured, 300)):
-        print(f"report, 19 networks, {label:13s} median {statistics.median(runs):6.2f} s "
-              f"(runs: {', '.join(f'{t:.2f}' for t in runs)}); target < {target} s: "
-              f"{'met' if statistics.median(runs) < target else 'NOT met'}")
+        print(
+            f"report, 19 networks, {label:13s} median {statistics.median(runs):6.2f} s "
+            f"(runs: {', '.join(f'{t:.2f}' for t in runs)}); target < {target} s: "
+            f"{'met' if statistics.median(runs) < target else 'NOT met'}"
+        )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ few of the same candidates, and prints both rates and their ratio.
 import time
 from pathlib import Path
 
-from shufflenet_cli.search import grid_candidates, load_space, screen
+from shufflenet_cli.explore.search import grid_candidates, load_space, screen
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,8 +20,10 @@ def main() -> None:
     t0 = time.perf_counter()
     result = screen(space, cands)
     ours = len(cands) / (time.perf_counter() - t0)
-    print(f"grid: {len(cands)} candidates ({result.invalid} invalid, {result.duplicates} "
-          f"duplicates, {len(result.rows)} feasible)")
+    print(
+        f"grid: {len(cands)} candidates ({result.invalid} invalid, {result.duplicates} "
+        f"duplicates, {len(result.rows)} feasible)"
+    )
     print(f"phase 1 (cost model): {ours:,.0f} candidates/s")
 
     import logging
@@ -30,23 +32,25 @@ def main() -> None:
     import torch
     from fvcore.nn import FlopCountAnalysis
 
-    from shufflenet_cli.nn import build_model, example_input
+    from shufflenet_cli.model.nn import build_model, example_input
 
     logging.getLogger("fvcore").setLevel(logging.ERROR)
     torch.set_num_threads(1)
     sample = result.rows[:: max(1, len(result.rows) // 10)][:10]
-    from shufflenet_cli.search import candidate_spec
+    from shufflenet_cli.explore.search import candidate_spec
 
     t0 = time.perf_counter()
     for row in sample:
         spec = candidate_spec(space, row["candidate"])
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
-            FlopCountAnalysis(build_model(spec).eval(), example_input(spec)) \
-                .unsupported_ops_warnings(False).total()
+            FlopCountAnalysis(
+                build_model(spec).eval(), example_input(spec)
+            ).unsupported_ops_warnings(False).total()
     theirs = len(sample) / (time.perf_counter() - t0)
-    print(f"fvcore (build + trace + count): {theirs:,.1f} candidates/s "
-          f"({1000 / theirs:.0f} ms each)")
+    print(
+        f"fvcore (build + trace + count): {theirs:,.1f} candidates/s ({1000 / theirs:.0f} ms each)"
+    )
     print(f"ratio: {ours / theirs:,.0f}x")
 
 

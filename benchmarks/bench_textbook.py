@@ -24,11 +24,15 @@ class TextbookUnit(nn.Module):
         out = cout - cin if stride == 2 else cout
         self.compress = nn.Sequential(
             nn.Conv2d(cin, mid, 1, groups=groups if first_grouped else 1, bias=False),
-            nn.BatchNorm2d(mid), nn.ReLU())
+            nn.BatchNorm2d(mid),
+            nn.ReLU(),
+        )
         self.depthwise = nn.Sequential(
-            nn.Conv2d(mid, mid, 3, stride, 1, groups=mid, bias=False), nn.BatchNorm2d(mid))
-        self.expand = nn.Sequential(nn.Conv2d(mid, out, 1, groups=groups, bias=False),
-                                    nn.BatchNorm2d(out))
+            nn.Conv2d(mid, mid, 3, stride, 1, groups=mid, bias=False), nn.BatchNorm2d(mid)
+        )
+        self.expand = nn.Sequential(
+            nn.Conv2d(mid, out, 1, groups=groups, bias=False), nn.BatchNorm2d(out)
+        )
         self.relu = nn.ReLU()
 
     def shuffle(self, x):
@@ -48,13 +52,20 @@ class TextbookShuffleNet(nn.Module):
 
     def __init__(self, groups=3, channels=(240, 480, 960), units=(4, 8, 4)):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, 24, 3, 2, 1, bias=False), nn.BatchNorm2d(24),
-                                  nn.ReLU(), nn.MaxPool2d(3, 2, 1))
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 24, 3, 2, 1, bias=False),
+            nn.BatchNorm2d(24),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2, 1),
+        )
         layers, cin = [], 24
         for i, (c, n) in enumerate(zip(channels, units)):
             for k in range(n):
-                layers.append(TextbookUnit(cin, c, groups, 2 if k == 0 else 1,
-                                           first_grouped=not (i == 0 and k == 0)))
+                layers.append(
+                    TextbookUnit(
+                        cin, c, groups, 2 if k == 0 else 1, first_grouped=not (i == 0 and k == 0)
+                    )
+                )
                 cin = c
         self.stages = nn.Sequential(*layers)
         self.fc = nn.Linear(cin, 1000)
@@ -70,18 +81,22 @@ def main() -> None:
     book = TextbookShuffleNet().eval()
     assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in book.parameters())
     x = torch.randn(1, 3, 224, 224)
-    timers = {"ours": Timer("m(x)", globals={"m": ours, "x": x}, num_threads=1),
-              "textbook": Timer("m(x)", globals={"m": book, "x": x}, num_threads=1)}
+    timers = {
+        "ours": Timer("m(x)", globals={"m": ours, "x": x}, num_threads=1),
+        "textbook": Timer("m(x)", globals={"m": book, "x": x}, num_threads=1),
+    }
     samples = {k: [] for k in timers}
     with torch.inference_mode():
         for t in timers.values():
             t.blocked_autorange(min_run_time=0.5)
         for w in range(15):
-            for k in (list(timers) if w % 2 == 0 else list(timers)[::-1]):
+            for k in list(timers) if w % 2 == 0 else list(timers)[::-1]:
                 samples[k].append(timers[k].blocked_autorange(min_run_time=0.2).median * 1e3)
     med = {k: sorted(v)[len(v) // 2] for k, v in samples.items()}
-    print(f"ours {med['ours']:.2f} ms, textbook {med['textbook']:.2f} ms, "
-          f"ratio ours / textbook {med['ours'] / med['textbook']:.3f}")
+    print(
+        f"ours {med['ours']:.2f} ms, textbook {med['textbook']:.2f} ms, "
+        f"ratio ours / textbook {med['ours'] / med['textbook']:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,32 +14,47 @@ Torch is imported only by ``build_model`` and ``measure_latency`` (lazily), so a
 starts fast.
 """
 
-from .cost import Analysis, analyze, totals
 from .errors import UserError
-from .plan import build_plan
-from .presets import list_presets, load_spec
-from .spec import (MobileNetSpec, PaperRow, ShuffleNetSpec, StageSpec, mobilenet_spec,
-                   shufflenet_spec, spec_from_dict, spec_to_dict)
+from .model.cost import Analysis, analyze, totals
+from .model.plan import build_plan
+from .model.presets import list_presets, load_spec
+from .model.rules import mobilenet_spec, shufflenet_spec
+from .model.spec import MobileNetSpec, PaperRow, ShuffleNetSpec, StageSpec, spec_to_dict
+from .model.specfile import spec_from_dict
 
 __version__ = "0.1.0"
 
 
 def build_model(spec, batch_size: int = 1):
     """The torch module of a spec (see ``shufflenet_cli.nn.build_model``)."""
-    from .nn import build_model as _build
+    from .model.nn import build_model as _build
 
     return _build(spec, batch_size)
 
 
 def measure_latency(specs, **kwargs):
     """Measure CPU latency with the interleaved protocol (see ``shufflenet_cli.latency``)."""
-    from .latency import measure_latency as _measure
+    from .measure.latency import measure_latency as _measure
 
     return _measure(specs, **kwargs)
 
 
 __all__ = [
-    "Analysis", "MobileNetSpec", "PaperRow", "ShuffleNetSpec", "StageSpec", "UserError",
-    "analyze", "build_model", "build_plan", "list_presets", "load_spec", "measure_latency",
-    "mobilenet_spec", "shufflenet_spec", "spec_from_dict", "spec_to_dict", "totals",
+    "Analysis",
+    "MobileNetSpec",
+    "PaperRow",
+    "ShuffleNetSpec",
+    "StageSpec",
+    "UserError",
+    "analyze",
+    "build_model",
+    "build_plan",
+    "list_presets",
+    "load_spec",
+    "measure_latency",
+    "mobilenet_spec",
+    "shufflenet_spec",
+    "spec_from_dict",
+    "spec_to_dict",
+    "totals",
 ]

@@ -23,9 +23,14 @@ def run_cli():
 @pytest.fixture
 def run_process():
     """Run `python -m shufflenet_cli ...` as a real subprocess."""
+
     def run(*args, timeout=300):
-        return subprocess.run([sys.executable, "-m", "shufflenet_cli", *map(str, args)],
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, "-m", "shufflenet_cli", *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     return run
 
@@ -33,6 +38,7 @@ def run_process():
 @pytest.fixture
 def spec_file(tmp_path):
     """Write YAML text to a file and return its path."""
+
     def write(text, name="net.yaml"):
         p = tmp_path / name
         p.write_text(text)

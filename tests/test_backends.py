@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from shufflenet_cli import list_presets, load_spec, measure_latency, mobilenet_spec
-from shufflenet_cli.backends import BACKENDS, BackendError, prepare
-from shufflenet_cli.nn import build_model, example_input
-from shufflenet_cli.spec import with_resolution
+from shufflenet_cli.measure.backends import BACKENDS, BackendError, prepare
+from shufflenet_cli.model.nn import build_model, example_input
+from shufflenet_cli.model.spec import with_resolution
 
 FAST_BACKENDS = [b for b in BACKENDS if b != "compile"]
 
@@ -23,8 +23,9 @@ def test_backends_match_eager_on_every_preset(preset):
         fn = prepare(model, x, backend)  # raises BackendError if outputs differ
         with torch.inference_mode():
             out = fn()
-        assert torch.allclose(out.to(reference.dtype).contiguous(), reference, rtol=1e-3,
-                              atol=1e-4), backend
+        assert torch.allclose(
+            out.to(reference.dtype).contiguous(), reference, rtol=1e-3, atol=1e-4
+        ), backend
 
 
 def test_torch_compile_matches_eager_on_a_small_preset():
@@ -35,17 +36,18 @@ def test_torch_compile_matches_eager_on_a_small_preset():
 
 
 def test_a_wrong_backend_output_is_refused(monkeypatch):
-    import shufflenet_cli.backends as backends
+    import shufflenet_cli.measure.backends as backends
 
-    monkeypatch.setitem(backends._PREPARE, "torchscript",
-                        lambda model, x, threads: (lambda: model(x) + 1.0))
+    monkeypatch.setitem(
+        backends._PREPARE, "torchscript", lambda model, x, threads: lambda: model(x) + 1.0
+    )
     spec = mobilenet_spec(0.25, 64)
     with pytest.raises(BackendError, match="differs from eager"):
         prepare(build_model(spec).eval(), example_input(spec), "torchscript")
 
 
 def test_a_failing_backend_is_a_reason_and_the_rest_go_on(monkeypatch):
-    import shufflenet_cli.backends as backends
+    import shufflenet_cli.measure.backends as backends
 
     real = backends._PREPARE["onnxruntime"]
 
@@ -56,8 +58,9 @@ def test_a_failing_backend_is_a_reason_and_the_rest_go_on(monkeypatch):
 
     monkeypatch.setitem(backends._PREPARE, "onnxruntime", fail_for_mobilenet)
     specs = [with_resolution(load_spec("shufflenet-0.25x-g3"), 64), mobilenet_spec(0.25, 64)]
-    ok, failed = measure_latency(specs, backend="onnxruntime", windows=2, window_time=0.01,
-                                 warmup_time=0.01)
+    ok, failed = measure_latency(
+        specs, backend="onnxruntime", windows=2, window_time=0.01, warmup_time=0.01
+    )
     assert ok.error is None and ok.median_ms > 0 and ok.backend == "onnxruntime"
     assert "unsupported op" in failed.error and failed.median_ms != failed.median_ms  # NaN
 
@@ -65,8 +68,19 @@ def test_a_failing_backend_is_a_reason_and_the_rest_go_on(monkeypatch):
 def test_profile_backend_columns(run_cli):
     import json
 
-    r = run_cli("profile", "--scale", "0.25", "--groups", "3", "--resolution", "64",
-                "--backend", "eager,torchscript", "--format", "json")
+    r = run_cli(
+        "profile",
+        "--scale",
+        "0.25",
+        "--groups",
+        "3",
+        "--resolution",
+        "64",
+        "--backend",
+        "eager,torchscript",
+        "--format",
+        "json",
+    )
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
     for row in rows:

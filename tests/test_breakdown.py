@@ -1,7 +1,7 @@
 """Per-op-kind profiler breakdown: attribution adds up and names the papers' op kinds."""
 
 from shufflenet_cli import mobilenet_spec, shufflenet_spec
-from shufflenet_cli.breakdown import breakdown_rows, op_breakdown
+from shufflenet_cli.measure.breakdown import breakdown_rows, op_breakdown
 
 
 def test_shufflenet_breakdown_has_every_kind_and_adds_up():
@@ -23,12 +23,12 @@ def test_mobilenet_has_no_shuffle_and_rows_flatten():
     assert rows[0]["network"] == "mobilenet-v1-0.25-96" and "share" in rows[0]
 
 
-
 def test_breakdown_command_puts_time_beside_macs(run_cli):
     import json
 
-    r = run_cli("breakdown", "shufflenet-0.25x-g3", "--resolution", "96", "--runs", "2",
-                "--format", "json")
+    r = run_cli(
+        "breakdown", "shufflenet-0.25x-g3", "--resolution", "96", "--runs", "2", "--format", "json"
+    )
     assert r.exit_code == 0, r.stderr
     rows = {row["kind"]: row for row in json.loads(r.stdout)}
     assert abs(sum(row["share"] for row in rows.values()) - 1) < 1e-9
@@ -40,18 +40,31 @@ def test_breakdown_command_puts_time_beside_macs(run_cli):
 def test_by_layer_names_every_module_and_stays_within_the_total(run_cli):
     import json
 
-    from shufflenet_cli.nn import build_model
+    from shufflenet_cli.model.nn import build_model
 
     spec = shufflenet_spec(3, 0.5, resolution=96)
     r = op_breakdown(spec, runs=2, warmup=1)
     layers = {row["layer"]: row for row in r["by_layer"]}
-    modules = {n for n, m in build_model(spec).named_modules()
-               if not list(m.children()) and type(m).__name__ != "ChannelShuffle"}
+    modules = {
+        n
+        for n, m in build_model(spec).named_modules()
+        if not list(m.children()) and type(m).__name__ != "ChannelShuffle"
+    }
     assert {"conv1.conv", "maxpool", "stage2.unit1.gconv1", "stage2.unit1.dwconv"} <= set(layers)
     assert set(layers) <= modules
     assert layers["stage2.unit1.dwconv"]["kind"] == "depthwise"
     assert sum(row["ms"] for row in r["by_layer"]) <= r["total_ms"] + 1e-9
-    out = run_cli("breakdown", "shufflenet-0.25x-g3", "--resolution", "96", "--runs", "2",
-                  "--by", "layer", "--format", "json")
+    out = run_cli(
+        "breakdown",
+        "shufflenet-0.25x-g3",
+        "--resolution",
+        "96",
+        "--runs",
+        "2",
+        "--by",
+        "layer",
+        "--format",
+        "json",
+    )
     assert out.exit_code == 0, out.stderr
     assert json.loads(out.stdout)[0]["layer"] == "conv1.conv"

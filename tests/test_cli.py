@@ -8,9 +8,23 @@ import pytest
 
 from shufflenet_cli.cli import cli
 
-JSON_KEYS = {"name", "family", "groups", "scale", "stage_channels", "params", "macs", "macs_conv",
-             "memory_bytes_eager", "memory_bytes_fused", "latency_ms", "latency_spread_ms",
-             "latency_noisy", "paper_mflops", "paper_top1_err"}
+JSON_KEYS = {
+    "name",
+    "family",
+    "groups",
+    "scale",
+    "stage_channels",
+    "params",
+    "macs",
+    "macs_conv",
+    "memory_bytes_eager",
+    "memory_bytes_fused",
+    "latency_ms",
+    "latency_spread_ms",
+    "latency_noisy",
+    "paper_mflops",
+    "paper_top1_err",
+}
 
 
 def test_profile_json_without_latency(run_cli):
@@ -18,8 +32,13 @@ def test_profile_json_without_latency(run_cli):
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
     assert [row["name"] for row in rows] == [
-        "shufflenet-1x-g1", "shufflenet-1x-g2", "shufflenet-1x-g3", "shufflenet-1x-g4",
-        "shufflenet-1x-g8", "mobilenet-v1-0.5"]
+        "shufflenet-1x-g1",
+        "shufflenet-1x-g2",
+        "shufflenet-1x-g3",
+        "shufflenet-1x-g4",
+        "shufflenet-1x-g8",
+        "mobilenet-v1-0.5",
+    ]
     for row in rows:
         assert JSON_KEYS <= set(row)
         assert row["latency_ms"] is None
@@ -38,8 +57,9 @@ def test_profile_table_states_conventions(run_cli):
 
 
 def test_profile_with_latency_measures_every_row(run_cli):
-    r = run_cli("profile", "--scale", "0.25", "--groups", "3", "--resolution", "96",
-                "--format", "json")
+    r = run_cli(
+        "profile", "--scale", "0.25", "--groups", "3", "--resolution", "96", "--format", "json"
+    )
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
     assert len(rows) == 2
@@ -51,29 +71,40 @@ def test_profile_with_latency_measures_every_row(run_cli):
 
 
 def test_profile_baseline_none_and_width(run_cli):
-    r = run_cli("profile", "--groups", "3", "--no-latency", "--baseline", "none",
-                "--format", "json")
+    r = run_cli(
+        "profile", "--groups", "3", "--no-latency", "--baseline", "none", "--format", "json"
+    )
     assert [row["name"] for row in json.loads(r.stdout)] == ["shufflenet-1x-g3"]
-    r = run_cli("profile", "--groups", "3", "--no-latency", "--baseline", "1.0",
-                "--format", "json")
+    r = run_cli("profile", "--groups", "3", "--no-latency", "--baseline", "1.0", "--format", "json")
     assert json.loads(r.stdout)[-1]["name"] == "mobilenet-v1-1.0"
 
 
 def test_profile_presets_specs_scales(run_cli, spec_file):
     path = spec_file("family: shufflenet\nname: mine\ngroups: 4\nscale: 0.5\n")
-    r = run_cli("profile", "--preset", "shufflenet-2x-g3", "--spec", path, "--no-latency",
-                "--format", "json")
+    r = run_cli(
+        "profile",
+        "--preset",
+        "shufflenet-2x-g3",
+        "--spec",
+        path,
+        "--no-latency",
+        "--format",
+        "json",
+    )
     rows = json.loads(r.stdout)
     assert [row["name"] for row in rows] == ["shufflenet-2x-g3", "mine", "mobilenet-v1-0.75"]
     # a user spec with a paper row's architecture shows the paper's numbers
     assert rows[1]["paper_mflops"] == 38 and rows[1]["paper_top1_err"] == 41.6
     r = run_cli("profile", "--scale", "0.5,1", "--groups", "8", "--no-latency", "--format", "json")
     assert [row["name"] for row in json.loads(r.stdout)][:2] == [
-        "shufflenet-0.5x-g8", "shufflenet-1x-g8"]
+        "shufflenet-0.5x-g8",
+        "shufflenet-1x-g8",
+    ]
 
 
-@pytest.mark.parametrize("fmt, marker", [("csv", "name,family,groups"),
-                                          ("markdown", "| network | g |")])
+@pytest.mark.parametrize(
+    "fmt, marker", [("csv", "name,family,groups"), ("markdown", "| network | g |")]
+)
 def test_profile_other_formats(run_cli, fmt, marker):
     r = run_cli("profile", "--groups", "3", "--no-latency", "--format", fmt)
     assert r.exit_code == 0 and marker in r.stdout
@@ -88,8 +119,17 @@ def test_profile_output_file(run_cli, tmp_path):
 
 
 def test_profile_crosscheck(run_cli):
-    r = run_cli("profile", "--preset", "shufflenet-1x-g3", "--baseline", "none", "--no-latency",
-                "--crosscheck", "--format", "json")
+    r = run_cli(
+        "profile",
+        "--preset",
+        "shufflenet-1x-g3",
+        "--baseline",
+        "none",
+        "--no-latency",
+        "--crosscheck",
+        "--format",
+        "json",
+    )
     row = json.loads(r.stdout)[0]
     assert row["fvcore_conv_fc_macs"] == row["macs"] == 137_460_672
     assert row["fvcore_macs"] > row["macs"]  # fvcore adds BN
@@ -105,7 +145,9 @@ def test_show_table1_layout_and_layers(run_cli):
     assert doc["params"] == 1_865_728
     stage3 = [row for row in doc["outline"] if row["stage"] == "stage3"]
     assert [(row["stride"], row["repeat"], row["output_size"]) for row in stage3] == [
-        (2, 1, "14x14"), (1, 7, "14x14")]
+        (2, 1, "14x14"),
+        (1, 7, "14x14"),
+    ]
     assert len(doc["layers"]) > 100
 
 
@@ -147,20 +189,35 @@ def test_module_entry_point_as_subprocess(run_process):
 
 
 def test_analytic_commands_do_not_import_torch():
-    code = ("import sys\nfrom click.testing import CliRunner\nfrom shufflenet_cli.cli import cli\n"
-            "r = CliRunner().invoke(cli, ['profile', '--no-latency', '--format', 'json'])\n"
-            "assert r.exit_code == 0, r.output\n"
-            "r = CliRunner().invoke(cli, ['show', 'shufflenet-1x-g3', '--format', 'json'])\n"
-            "assert r.exit_code == 0, r.output\n"
-            "print('torch' in sys.modules)")
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom shufflenet_cli.cli import cli\n"
+        "r = CliRunner().invoke(cli, ['profile', '--no-latency', '--format', 'json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "r = CliRunner().invoke(cli, ['show', 'shufflenet-1x-g3', '--format', 'json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
 
 
 def test_profile_repeat_process_reports_the_spread_between_processes(run_cli):
-    r = run_cli("profile", "--scale", "0.25", "--groups", "3", "--resolution", "64",
-                "--baseline", "none", "--repeat-process", "2", "--format", "json")
+    r = run_cli(
+        "profile",
+        "--scale",
+        "0.25",
+        "--groups",
+        "3",
+        "--resolution",
+        "64",
+        "--baseline",
+        "none",
+        "--repeat-process",
+        "2",
+        "--format",
+        "json",
+    )
     assert r.exit_code == 0, r.stderr
     row = json.loads(r.stdout)[0]
     runs = row["latency_samples_ms"]

@@ -8,12 +8,18 @@ import pytest
 from click.testing import CliRunner
 
 from shufflenet_cli.cli import cli
-from shufflenet_cli.compare import (PAPER_PAIRS, compare_networks, latency_errors,
-                                    latency_fields, pair_row, pairs_for)
-from shufflenet_cli.cost import analyze
-from shufflenet_cli.latency import LatencyResult
-from shufflenet_cli.profile import resolve_networks
-from shufflenet_cli.spec import mobilenet_spec, shufflenet_spec
+from shufflenet_cli.explore.compare import (
+    PAPER_PAIRS,
+    compare_networks,
+    latency_errors,
+    latency_fields,
+    pair_row,
+    pairs_for,
+)
+from shufflenet_cli.explore.profile import resolve_networks
+from shufflenet_cli.measure.latency import LatencyResult
+from shufflenet_cli.model.cost import analyze
+from shufflenet_cli.model.rules import mobilenet_spec, shufflenet_spec
 
 
 def _json(args):
@@ -30,7 +36,8 @@ def test_default_pairs_are_the_papers_with_ratios_from_the_cost_model():
     assert g3["macs_ratio"] == pytest.approx(a.macs / b.macs)
     assert g3["params_ratio"] == pytest.approx(a.params / b.params)
     assert g3["memory_bytes_eager_ratio"] == pytest.approx(
-        a.memory_bytes_eager / b.memory_bytes_eager)
+        a.memory_bytes_eager / b.memory_bytes_eager
+    )
     # ShuffleNet paper Table 5 vs MobileNet Table 6: 32.6 vs 36.3 % top-1 error
     assert g3["top1_err_diff"] == pytest.approx(32.6 - 36.3)
     assert g3["latency_ms"] is None and g3["latency_ms_ratio"] is None
@@ -39,8 +46,10 @@ def test_default_pairs_are_the_papers_with_ratios_from_the_cost_model():
 def test_named_networks_get_the_closest_mobilenet_in_macs():
     pairs = pairs_for(resolve_networks([3], [0.5, 1, 2]))
     assert [(a.name, b.name) for a, b in pairs] == [
-        ("shufflenet-0.5x-g3", "mobilenet-v1-0.25"), ("shufflenet-1x-g3", "mobilenet-v1-0.5"),
-        ("shufflenet-2x-g3", "mobilenet-v1-1.0")]
+        ("shufflenet-0.5x-g3", "mobilenet-v1-0.25"),
+        ("shufflenet-1x-g3", "mobilenet-v1-0.5"),
+        ("shufflenet-2x-g3", "mobilenet-v1-1.0"),
+    ]
 
 
 def test_baseline_option_sets_every_partner():
@@ -49,8 +58,10 @@ def test_baseline_option_sets_every_partner():
 
 
 def test_pair_row_handles_missing_numbers():
-    row = pair_row({"name": "a", "params": 2, "macs": 10, "paper_top1_err": None},
-                   {"name": "b", "params": 4, "macs": 0, "paper_top1_err": 30.0})
+    row = pair_row(
+        {"name": "a", "params": 2, "macs": 10, "paper_top1_err": None},
+        {"name": "b", "params": 4, "macs": 0, "paper_top1_err": 30.0},
+    )
     assert row["params_ratio"] == 0.5
     assert row["macs_ratio"] is None  # partner 0: no ratio rather than a crash
     assert row["top1_err_diff"] is None
@@ -66,10 +77,26 @@ def test_measured_latency_ratio_is_the_ratio_of_measured_medians():
 
 
 def test_backend_option_times_that_backend():
-    result = CliRunner().invoke(cli, [
-        "compare", "--preset", "shufflenet-0.5x-g3", "--baseline", "0.25", "--backend",
-        "channels_last", "--windows", "2", "--window-time", "0.02", "--warmup-time", "0.02",
-        "--format", "markdown"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "compare",
+            "--preset",
+            "shufflenet-0.5x-g3",
+            "--baseline",
+            "0.25",
+            "--backend",
+            "channels_last",
+            "--windows",
+            "2",
+            "--window-time",
+            "0.02",
+            "--warmup-time",
+            "0.02",
+            "--format",
+            "markdown",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Latency: channels_last, 1 thread(s)" in result.output
     row = next(line for line in result.output.splitlines() if "shufflenet-0.5x-g3" in line)
@@ -79,8 +106,14 @@ def test_backend_option_times_that_backend():
 
 
 def test_network_a_backend_cannot_run_has_no_latency_and_a_reason():
-    failed = LatencyResult("shufflenet-1x-g3", float("nan"), float("nan"), False,
-                           backend="onnxruntime", error="export failed")
+    failed = LatencyResult(
+        "shufflenet-1x-g3",
+        float("nan"),
+        float("nan"),
+        False,
+        backend="onnxruntime",
+        error="export failed",
+    )
     ok = LatencyResult("mobilenet-v1-0.5", 4.0, 0.1, False, [4.0, 4.1], backend="onnxruntime")
     row = {"name": "shufflenet-1x-g3", **latency_fields(failed)}
     partner = {"name": "mobilenet-v1-0.5", **latency_fields(ok)}
@@ -88,28 +121,34 @@ def test_network_a_backend_cannot_run_has_no_latency_and_a_reason():
     assert partner["latency_ms"] == 4.0 and partner["latency_error"] is None
     assert pair_row(row, partner)["latency_ms_ratio"] is None  # no NaN ratio
     assert latency_errors([failed, ok]) == [
-        "onnxruntime could not run shufflenet-1x-g3: export failed"]
+        "onnxruntime could not run shufflenet-1x-g3: export failed"
+    ]
 
 
 def test_compare_markdown_and_csv_outputs(tmp_path):
     out = tmp_path / "c.md"
-    result = CliRunner().invoke(cli, ["compare", "--no-latency", "--format", "markdown", "-o",
-                                      str(out)])
+    result = CliRunner().invoke(
+        cli, ["compare", "--no-latency", "--format", "markdown", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     text = out.read_text()
-    assert "| shufflenet-1x-g8 | mobilenet-v1-0.5 |" in text and "latency" not in text.split(
-        "\n")[2]
+    assert (
+        "| shufflenet-1x-g8 | mobilenet-v1-0.5 |" in text and "latency" not in text.split("\n")[2]
+    )
     result = CliRunner().invoke(cli, ["compare", "--no-latency", "--format", "csv"])
     assert result.output.splitlines()[0].startswith("name,partner,params,")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--preset", "nope"], "unknown preset"),
-    (["--groups", "3", "--baseline", "none"], "needs a partner"),
-    (["--groups", "x"], "not a positive whole number"),
-    (["--windows", "0"], "--windows"),
-    (["--backend", "tensorrt"], "backend: 'tensorrt' is not one of"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--preset", "nope"], "unknown preset"),
+        (["--groups", "3", "--baseline", "none"], "needs a partner"),
+        (["--groups", "x"], "not a positive whole number"),
+        (["--windows", "0"], "--windows"),
+        (["--backend", "tensorrt"], "backend: 'tensorrt' is not one of"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, message):
     result = CliRunner().invoke(cli, ["compare", "--no-latency", *args])
     assert result.exit_code == 2
@@ -119,17 +158,35 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
 
 def test_several_backends_give_one_ratio_column_each():
     pairs = [(shufflenet_spec(3, 0.5), mobilenet_spec(0.25))]
-    result = compare_networks(pairs, windows=2, window_time=0.02, warmup_time=0.02,
-                              backend=["eager", "channels_last"])
+    result = compare_networks(
+        pairs, windows=2, window_time=0.02, warmup_time=0.02, backend=["eager", "channels_last"]
+    )
     r = result.rows[0]
     assert r["latency_ms_channels_last"] > 0 and r["partner_latency_ms_channels_last"] > 0
     assert r["latency_ms_channels_last_ratio"] == pytest.approx(
-        r["latency_ms_channels_last"] / r["partner_latency_ms_channels_last"])
+        r["latency_ms_channels_last"] / r["partner_latency_ms_channels_last"]
+    )
     assert r["latency_ms_ratio"] == pytest.approx(r["latency_ms"] / r["partner_latency_ms"])
     assert result.environment["backend"] == "eager,channels_last"
-    cli_result = CliRunner().invoke(cli, [
-        "compare", "--preset", "shufflenet-0.5x-g3", "--baseline", "0.25", "--backend",
-        "eager,channels_last", "--windows", "2", "--window-time", "0.02", "--warmup-time",
-        "0.02", "--format", "markdown"])
+    cli_result = CliRunner().invoke(
+        cli,
+        [
+            "compare",
+            "--preset",
+            "shufflenet-0.5x-g3",
+            "--baseline",
+            "0.25",
+            "--backend",
+            "eager,channels_last",
+            "--windows",
+            "2",
+            "--window-time",
+            "0.02",
+            "--warmup-time",
+            "0.02",
+            "--format",
+            "markdown",
+        ],
+    )
     assert cli_result.exit_code == 0, cli_result.output
     assert "channels_last latency x" in cli_result.output

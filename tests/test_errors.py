@@ -17,8 +17,7 @@ def assert_one_line_error(result, *fragments):
 
 SPEC_ERRORS = [
     # (YAML, fragments the message must contain)
-    ("stages:\n  - {out_channels: 250, units: 2, groups: 3}\n",
-     ["stages[0].groups", "3", "250"]),
+    ("stages:\n  - {out_channels: 250, units: 2, groups: 3}\n", ["stages[0].groups", "3", "250"]),
     ("groups: 3\nstem_channels: 25\n", ["stages[0].groups: 3 does not divide", "215"]),
     ("groups: 3\nunits: [4, 2.5, 4]\n", ["units[1]", "2.5", "not a whole number"]),
     ("groups: 3\nstem_channels: -4\n", ["stem_channels", "-4"]),
@@ -37,37 +36,51 @@ SPEC_ERRORS = [
 
 @pytest.mark.parametrize("text, fragments", SPEC_ERRORS)
 def test_bad_spec_file(run_cli, spec_file, text, fragments):
-    assert_one_line_error(run_cli("profile", "--spec", spec_file(text), "--no-latency"),
-                          *fragments)
+    assert_one_line_error(run_cli("profile", "--spec", spec_file(text), "--no-latency"), *fragments)
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["--groups", "0"], ["--groups", "'0'"]),
-    (["--groups", "abc"], ["'abc'"]),
-    (["--scale", "-1"], ["'-1'"]),
-    (["--preset", "shufflenet-3x-g7"], ["unknown preset", "shufflenet-3x-g7"]),
-    (["--spec", "no/such/file.yaml"], ["no/such/file.yaml", "does not exist"]),
-    (["--resolution", "16"], ["resolution", "16", "too small"]),
-    (["--baseline", "mobilenet-v9"], ["unknown preset", "mobilenet-v9"]),
-    (["--format", "xml"], ["xml"]),
-    (["--threads", "0"], ["--threads"]),
-    (["--frobnicate"], ["--frobnicate"]),
-    (["--backend", "tvm"], ["backend", "'tvm'"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--groups", "0"], ["--groups", "'0'"]),
+        (["--groups", "abc"], ["'abc'"]),
+        (["--scale", "-1"], ["'-1'"]),
+        (["--preset", "shufflenet-3x-g7"], ["unknown preset", "shufflenet-3x-g7"]),
+        (["--spec", "no/such/file.yaml"], ["no/such/file.yaml", "does not exist"]),
+        (["--resolution", "16"], ["resolution", "16", "too small"]),
+        (["--baseline", "mobilenet-v9"], ["unknown preset", "mobilenet-v9"]),
+        (["--format", "xml"], ["xml"]),
+        (["--threads", "0"], ["--threads"]),
+        (["--frobnicate"], ["--frobnicate"]),
+        (["--backend", "tvm"], ["backend", "'tvm'"]),
+    ],
+)
 def test_bad_profile_flags(run_cli, args, fragments):
     assert_one_line_error(run_cli("profile", "--no-latency", *args), *fragments)
 
 
 def test_absurd_size_is_refused_before_building(run_cli):
-    r = run_cli("profile", "--groups", "8", "--scale", "8", "--resolution", "4096",
-                "--batch-size", "64", "--baseline", "none")
+    r = run_cli(
+        "profile",
+        "--groups",
+        "8",
+        "--scale",
+        "8",
+        "--resolution",
+        "4096",
+        "--batch-size",
+        "64",
+        "--baseline",
+        "none",
+    )
     assert_one_line_error(r, "batch size 64", "GiB")
 
 
 def test_output_errors_and_existing_file_kept(run_cli, tmp_path):
     assert_one_line_error(run_cli("profile", "--no-latency", "-o", tmp_path), "is a directory")
-    assert_one_line_error(run_cli("profile", "--no-latency", "-o", tmp_path / "no" / "x.json"),
-                          "does not exist")
+    assert_one_line_error(
+        run_cli("profile", "--no-latency", "-o", tmp_path / "no" / "x.json"), "does not exist"
+    )
     keep = tmp_path / "keep.json"
     keep.write_text("precious")
     r = run_cli("profile", "--preset", "nope", "--no-latency", "--format", "json", "-o", keep)
@@ -85,8 +98,7 @@ def test_errors_as_a_real_process(run_process, tmp_path):
     p.write_text("groups: 3\nunits: [4, 0, 4]\n")
     r = run_process("profile", "--spec", p, "--no-latency")
     assert r.returncode == 2 and r.stdout == ""
-    assert r.stderr.strip().splitlines() == [
-        "error: units[1]: 0 must be a positive whole number"]
+    assert r.stderr.strip().splitlines() == ["error: units[1]: 0 must be a positive whole number"]
 
 
 def test_python_api_raises_user_error():

@@ -8,8 +8,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_api_tour_runs():
-    r = subprocess.run([sys.executable, str(ROOT / "examples" / "api_tour.py"), "--quick"],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "api_tour.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "g=3:  136.5 M  1,865,728 params" in r.stdout
     assert "Module params: 1,865,728 (cost model: 1,865,728)" in r.stdout

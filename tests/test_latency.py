@@ -1,7 +1,7 @@
 """The latency protocol: statistics, interleaving, and a real (tiny) measurement."""
 
 from shufflenet_cli import measure_latency, mobilenet_spec, shufflenet_spec
-from shufflenet_cli.latency import NOISY_FRACTION, environment, summarize_windows
+from shufflenet_cli.measure.latency import NOISY_FRACTION, environment, summarize_windows
 
 
 def test_median_of_window_medians_and_iqr():
@@ -20,8 +20,9 @@ def test_steady_windows_are_not_noisy():
 def test_measure_latency_interleaves_and_reports_every_window():
     specs = [shufflenet_spec(3, 0.25, resolution=64), mobilenet_spec(0.25, 64)]
     calls = []
-    results = measure_latency(specs, windows=3, window_time=0.01, warmup_time=0.01,
-                              progress=calls.append)
+    results = measure_latency(
+        specs, windows=3, window_time=0.01, warmup_time=0.01, progress=calls.append
+    )
     assert [r.name for r in results] == [s.name for s in specs]
     for r in results:
         assert r.median_ms > 0 and len(r.window_ms) == 3 and r.threads == 1
@@ -45,7 +46,7 @@ def test_background_load_is_seen():
     import multiprocessing
     import time
 
-    from shufflenet_cli.latency import CpuLoad
+    from shufflenet_cli.measure.latency import CpuLoad
 
     def spin(seconds):
         end = time.time() + seconds
@@ -63,7 +64,7 @@ def test_background_load_is_seen():
 
 
 def test_own_cpu_time_is_not_counted_as_load(monkeypatch):
-    from shufflenet_cli.latency import CpuLoad
+    from shufflenet_cli.measure.latency import CpuLoad
 
     before = CpuLoad(machine_busy_s=100.0, own_s=10.0, wall=1000.0)
     # 0.5 s of wall time: the machine was busy 0.8 s of CPU, 0.5 s of it ours
@@ -77,7 +78,7 @@ def test_steady_allocator_removes_page_faults_from_timed_calls():
 
     import pytest
 
-    from shufflenet_cli.latency import allocator_policy
+    from shufflenet_cli.measure.latency import allocator_policy
 
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("the allocator policy applies to glibc only")
@@ -98,14 +99,15 @@ def test_threads_are_restored_and_the_allocator_policy_stays():
 
     import torch
 
-    from shufflenet_cli.latency import _minor_faults
-    from shufflenet_cli.nn import build_model, example_input
+    from shufflenet_cli.measure.latency import _minor_faults
+    from shufflenet_cli.model.nn import build_model, example_input
 
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        measure_latency(mobilenet_spec(0.25, 64), windows=1, window_time=0.01,
-                        warmup_time=0.01, threads=1)
+        measure_latency(
+            mobilenet_spec(0.25, 64), windows=1, window_time=0.01, warmup_time=0.01, threads=1
+        )
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)

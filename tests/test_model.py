@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shufflenet_cli import analyze, build_model, list_presets, load_spec
-from shufflenet_cli.nn import channel_shuffle, example_input
-from shufflenet_cli.spec import MobileNetSpec, ShuffleNetSpec, StageSpec, mobilenet_spec, validate
+from shufflenet_cli.model.nn import channel_shuffle, example_input
+from shufflenet_cli.model.rules import mobilenet_spec
+from shufflenet_cli.model.spec import MobileNetSpec, ShuffleNetSpec, StageSpec, validate
 
 
 def fvcore_conv_fc_macs(spec):
@@ -21,8 +22,11 @@ def fvcore_conv_fc_macs(spec):
     model = build_model(spec).eval()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        flops = (FlopCountAnalysis(model, example_input(spec)).unsupported_ops_warnings(False)
-                 .uncalled_modules_warnings(False))
+        flops = (
+            FlopCountAnalysis(model, example_input(spec))
+            .unsupported_ops_warnings(False)
+            .uncalled_modules_warnings(False)
+        )
         by_op = flops.by_operator()
     return by_op.get("conv", 0) + by_op.get("linear", 0), model
 
@@ -54,13 +58,17 @@ def shufflenet_specs(draw):
         ratio = draw(st.sampled_from([0.25, 0.5, 0.125, 1.0, 0.3]))
         stages.append(StageSpec(out, draw(st.integers(1, 3)), g, ratio))
         cin = out
-    return validate(ShuffleNetSpec(
-        stages=tuple(stages), stem_channels=stem,
-        resolution=draw(st.integers(2 ** (n + 2), 72)),
-        num_classes=draw(st.integers(1, 20)),
-        shuffle=draw(st.booleans()),
-        first_pointwise_grouped=draw(st.booleans()) and stem % groups[0] == 0,
-        name="random"))
+    return validate(
+        ShuffleNetSpec(
+            stages=tuple(stages),
+            stem_channels=stem,
+            resolution=draw(st.integers(2 ** (n + 2), 72)),
+            num_classes=draw(st.integers(1, 20)),
+            shuffle=draw(st.booleans()),
+            first_pointwise_grouped=draw(st.booleans()) and stem % groups[0] == 0,
+            name="random",
+        )
+    )
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -93,7 +101,7 @@ def test_module_paths_follow_the_plan():
     spec = load_spec("shufflenet-1x-g3")
     model = build_model(spec)
     module_names = dict(model.named_modules())
-    from shufflenet_cli.plan import build_plan
+    from shufflenet_cli.model.plan import build_plan
 
     conv_paths = [p.path for p in build_plan(spec).layers() if p.layer.op == "conv"]
     assert conv_paths and all(path in module_names for path in conv_paths)

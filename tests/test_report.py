@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from shufflenet_cli import report as report_mod
 from shufflenet_cli.cli import cli
-from shufflenet_cli.findings import latency_front, predictor_stats
-from shufflenet_cli.profile import resolve_networks
-from shufflenet_cli.report import MARKER, build_report, with_mobilenets
+from shufflenet_cli.explore.findings import latency_front, predictor_stats
+from shufflenet_cli.explore.profile import resolve_networks
+from shufflenet_cli.present.report import MARKER, build_report, with_mobilenets
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,9 @@ def test_report_folder_has_page_tables_data_and_one_plotly(analytic_report):
     assert set(stages["network"]) == {s.name for s in specs}
     pairs = json.loads((out / "data" / "pairs.json").read_text())
     assert [(p["name"], p["partner"]) for p in pairs] == [
-        ("shufflenet-1x-g3", "mobilenet-v1-0.5"), ("shufflenet-1x-g8", "mobilenet-v1-0.5")]
+        ("shufflenet-1x-g3", "mobilenet-v1-0.5"),
+        ("shufflenet-1x-g8", "mobilenet-v1-0.5"),
+    ]
 
 
 def test_no_latency_report_says_not_measured(analytic_report):
@@ -71,8 +73,11 @@ def test_every_panel_of_a_no_latency_figure_keeps_its_own_axes():
     data = report_mod.collect_report(specs, latency=False)
     for key, _title, fig in report_mod.report_figures(data):
         layout = fig.layout.to_plotly_json()
-        primary_of = {name.replace("axis", ""): spec.get("overlaying", name.replace("axis", ""))
-                      for name, spec in layout.items() if name.startswith("yaxis")}
+        primary_of = {
+            name.replace("axis", ""): spec.get("overlaying", name.replace("axis", ""))
+            for name, spec in layout.items()
+            if name.startswith("yaxis")
+        }
         with_traces = {t.yaxis or "y" for t in fig.data}
         for axis in with_traces:
             assert primary_of.get(axis, axis) in with_traces, (key, axis)
@@ -91,10 +96,16 @@ def test_group_sweep_finding_is_computed_from_rows(analytic_report):
 
 
 def test_predictor_stats_rank_and_fit():
-    rows = [{"macs": m, "params": p, "memory_bytes_eager": t, "memory_bytes_fused": t,
-             "latency_ms": lat}
-            for m, p, t, lat in ((1, 5, 10, 1.0), (2, 4, 20, 2.0), (3, 3, 30, 3.0),
-                                 (4, 1, 40, 4.1))]
+    rows = [
+        {
+            "macs": m,
+            "params": p,
+            "memory_bytes_eager": t,
+            "memory_bytes_fused": t,
+            "latency_ms": lat,
+        }
+        for m, p, t, lat in ((1, 5, 10, 1.0), (2, 4, 20, 2.0), (3, 3, 30, 3.0), (4, 1, 40, 4.1))
+    ]
     stats = {s["predictor"]: s for s in predictor_stats(rows)}
     assert stats["macs"]["spearman"] == pytest.approx(1.0)
     assert stats["params"]["spearman"] == pytest.approx(-1.0)
@@ -104,9 +115,16 @@ def test_predictor_stats_rank_and_fit():
 
 
 def test_latency_front_keeps_networks_no_other_beats():
-    rows = [{"name": n, "macs": m, "latency_ms": t}
-            for n, m, t in (("a", 10, 1.0), ("b", 5, 2.0), ("c", 20, 3.0), ("d", 15, 4.0),
-                            ("e", 30, None))]
+    rows = [
+        {"name": n, "macs": m, "latency_ms": t}
+        for n, m, t in (
+            ("a", 10, 1.0),
+            ("b", 5, 2.0),
+            ("c", 20, 3.0),
+            ("d", 15, 4.0),
+            ("e", 30, None),
+        )
+    ]
     assert [r["name"] for r in latency_front(rows)] == ["a", "c"]
 
 
@@ -143,10 +161,27 @@ def test_ctrl_c_in_a_real_process_keeps_the_old_report(tmp_path):
     out = tmp_path / "r"
     build_report(resolve_networks([3], [1]), out, latency=False)
     before = (out / "index.html").read_text()
-    proc = subprocess.Popen([sys.executable, "-m", "shufflenet_cli", "report", "--groups", "8",
-                             "--scales", "1", "--mobilenet-widths", "0.5", "--windows", "100",
-                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shufflenet_cli",
+            "report",
+            "--groups",
+            "8",
+            "--scales",
+            "1",
+            "--mobilenet-widths",
+            "0.5",
+            "--windows",
+            "100",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(3)  # torch imported, measuring
     proc.send_signal(signal.SIGINT)
     _stdout, stderr = proc.communicate(timeout=60)
@@ -157,8 +192,10 @@ def test_ctrl_c_in_a_real_process_keeps_the_old_report(tmp_path):
 
 def test_unwritable_parent_is_one_line_and_exit_2(tmp_path, monkeypatch):
     monkeypatch.setattr(report_mod.os, "access", lambda *_a: False)  # root can write anywhere
-    result = CliRunner().invoke(cli, ["report", "--no-latency", "--groups", "3", "--scales",
-                                      "1", "--out", str(tmp_path / "r")])
+    result = CliRunner().invoke(
+        cli,
+        ["report", "--no-latency", "--groups", "3", "--scales", "1", "--out", str(tmp_path / "r")],
+    )
     assert result.exit_code == 2
     assert result.output.strip() == f"error: out: folder {tmp_path} is not writable"
 
@@ -170,25 +207,44 @@ def test_interrupted_first_report_leaves_no_folder(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("make_out, message", [
-    (lambda p: (p / "f.txt").write_text("x") and p / "f.txt", "is an existing file"),
-    (lambda p: (p / "f.txt").write_text("x") and p / "f.txt" / "sub", "is a file"),
-    (lambda p: (p / "d").mkdir() or (p / "d" / "mine.txt").write_text("x") and p / "d",
-     "not a shufflenet-cli report"),
-])
+@pytest.mark.parametrize(
+    "make_out, message",
+    [
+        (lambda p: (p / "f.txt").write_text("x") and p / "f.txt", "is an existing file"),
+        (lambda p: (p / "f.txt").write_text("x") and p / "f.txt" / "sub", "is a file"),
+        (
+            lambda p: (p / "d").mkdir() or (p / "d" / "mine.txt").write_text("x") and p / "d",
+            "not a shufflenet-cli report",
+        ),
+    ],
+)
 def test_bad_out_is_one_line_and_exit_2(tmp_path, make_out, message):
     out = make_out(tmp_path)
-    result = CliRunner().invoke(cli, ["report", "--no-latency", "--groups", "3", "--scales",
-                                      "1", "--out", str(out)])
+    result = CliRunner().invoke(
+        cli, ["report", "--no-latency", "--groups", "3", "--scales", "1", "--out", str(out)]
+    )
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.output
 
 
 def test_unknown_network_is_one_line_and_exit_2(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "shufflenet_cli", "report", "--no-latency",
-                           "--preset", "shufflenet-9x-g7", "--out", str(tmp_path / "r")],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shufflenet_cli",
+            "report",
+            "--no-latency",
+            "--preset",
+            "shufflenet-9x-g7",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "unknown preset" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -197,9 +253,22 @@ def test_unknown_network_is_one_line_and_exit_2(tmp_path):
 
 def test_report_command_writes_folder_and_png_note(tmp_path):
     out = tmp_path / "cli"
-    result = CliRunner().invoke(cli, ["report", "--no-latency", "--groups", "1,8", "--scales",
-                                      "1", "--mobilenet-widths", "0.5", "--png", "--out",
-                                      str(out)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "report",
+            "--no-latency",
+            "--groups",
+            "1,8",
+            "--scales",
+            "1",
+            "--mobilenet-widths",
+            "0.5",
+            "--png",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (out / "index.html").exists()
     try:
@@ -213,10 +282,30 @@ def test_report_command_writes_folder_and_png_note(tmp_path):
 
 def test_measured_report_fills_latency_backend_and_breakdown(tmp_path):
     out = tmp_path / "m"
-    result = CliRunner().invoke(cli, [
-        "report", "--groups", "3", "--scales", "1", "--mobilenet-widths", "0.5,0.25",
-        "--windows", "2", "--window-time", "0.02", "--warmup-time", "0.02",
-        "--backend", "channels_last,eager", "--breakdown-runs", "2", "--out", str(out)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "report",
+            "--groups",
+            "3",
+            "--scales",
+            "1",
+            "--mobilenet-widths",
+            "0.5,0.25",
+            "--windows",
+            "2",
+            "--window-time",
+            "0.02",
+            "--warmup-time",
+            "0.02",
+            "--backend",
+            "channels_last,eager",
+            "--breakdown-runs",
+            "2",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     nets = json.loads((out / "data" / "networks.json").read_text())
     assert all(r["latency_ms"] > 0 and r["latency_error"] is None for r in nets)
@@ -241,12 +330,27 @@ def test_measured_report_fills_latency_backend_and_breakdown(tmp_path):
 
 def test_spec_file_without_a_scale_joins_the_report(tmp_path):
     spec = tmp_path / "mine.yaml"
-    spec.write_text("family: shufflenet\nname: mine\nstem_channels: 24\nstages:\n"
-                    "  - {out_channels: 240, units: 2, groups: 3}\n"
-                    "  - {out_channels: 480, units: 2, groups: 3}\n")
+    spec.write_text(
+        "family: shufflenet\nname: mine\nstem_channels: 24\nstages:\n"
+        "  - {out_channels: 240, units: 2, groups: 3}\n"
+        "  - {out_channels: 480, units: 2, groups: 3}\n"
+    )
     out = tmp_path / "r"
-    result = CliRunner().invoke(cli, ["report", "--no-latency", "--groups", "3,8", "--scales",
-                                      "1", "--spec", str(spec), "--out", str(out)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "report",
+            "--no-latency",
+            "--groups",
+            "3,8",
+            "--scales",
+            "1",
+            "--spec",
+            str(spec),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     nets = pd.read_csv(out / "data" / "networks.csv")
     assert "mine" in set(nets["name"])

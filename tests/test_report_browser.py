@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from shufflenet_cli.profile import resolve_networks
-from shufflenet_cli.report import build_report, with_mobilenets
+from shufflenet_cli.explore.profile import resolve_networks
+from shufflenet_cli.present.report import build_report, with_mobilenets
 
 webdriver = pytest.importorskip("selenium.webdriver")
 
@@ -25,11 +25,16 @@ def _driver():
 
     opts = Options()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                "--window-size=1400,1000",
-                # no network at all: every host fails to resolve, no proxy can be reached
-                "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",
-                "--allow-file-access-from-files"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        # no network at all: every host fails to resolve, no proxy can be reached
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--proxy-server=127.0.0.1:9",
+        "--allow-file-access-from-files",
+    ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
@@ -57,7 +62,8 @@ def _check_page(index: Path, screenshot: Path) -> None:
         driver.get(index.resolve().as_uri())
         driver.set_script_timeout(30)
         # wait until plotly has drawn every plot (or give up after 20 s)
-        missing = driver.execute_async_script("""
+        missing = driver.execute_async_script(
+            """
             const ids = arguments[0], done = arguments[arguments.length - 1];
             const t0 = Date.now();
             (function poll() {
@@ -66,7 +72,9 @@ def _check_page(index: Path, screenshot: Path) -> None:
                 return !(el && el.querySelector('svg.main-svg'));
               });
               if (!miss.length || Date.now() - t0 > 20000) done(miss); else setTimeout(poll, 100);
-            })();""", plot_ids)
+            })();""",
+            plot_ids,
+        )
         assert missing == [], f"plots without an SVG: {missing}"
         assert driver.execute_script("return typeof Plotly") == "object"
         ARTIFACTS.mkdir(exist_ok=True)

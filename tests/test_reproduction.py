@@ -3,8 +3,8 @@
 import pytest
 
 from shufflenet_cli import analyze, load_spec, mobilenet_spec, shufflenet_spec
-from shufflenet_cli.plan import build_plan
-from shufflenet_cli.cost import layer_cost
+from shufflenet_cli.model.cost import layer_cost
+from shufflenet_cli.model.plan import build_plan
 
 # g: (Table 1 complexity, conv + FC MACs in M to 2 decimals, exact params)
 SHUFFLENET_1X = {
@@ -33,8 +33,7 @@ def test_shufflenet_1x_params_exact(groups):
     assert analyze(shufflenet_spec(groups)).params == SHUFFLENET_1X[groups][2]
 
 
-@pytest.mark.parametrize("preset, mflops", [("shufflenet-1.5x-g3", 292),
-                                            ("shufflenet-2x-g3", 524)])
+@pytest.mark.parametrize("preset, mflops", [("shufflenet-1.5x-g3", 292), ("shufflenet-2x-g3", 524)])
 def test_wide_shufflenets_match_table5(preset, mflops):
     assert round(analyze(load_spec(preset)).macs / 1e6) == mflops
 
@@ -147,5 +146,14 @@ def test_rollups_add_up_to_totals():
     stages = list(a.by_stage()["stage"])
     assert stages == ["conv1", "maxpool", "stage2", "stage3", "stage4", "globalpool", "fc"]
     kinds = set(a.by_kind()["kind"])
-    assert {"conv1x1", "depthwise", "dense_conv", "fc", "bn", "activation", "shuffle",
-            "add_concat", "pooling"} == kinds
+    assert {
+        "conv1x1",
+        "depthwise",
+        "dense_conv",
+        "fc",
+        "bn",
+        "activation",
+        "shuffle",
+        "add_concat",
+        "pooling",
+    } == kinds

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from shufflenet_cli import list_presets, load_spec, measure_latency
-from shufflenet_cli.roofline import calibrate, layer_bounds, network_bound, traffic_for
+from shufflenet_cli.measure.roofline import calibrate, layer_bounds, network_bound, traffic_for
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +26,13 @@ def calib(tmp_path_factory):
 @pytest.mark.parametrize("backend", ["eager", "torchscript", "onnxruntime"])
 def test_bound_never_above_measured_on_presets(calib, backend):
     specs = [load_spec(p) for p in list_presets()]
-    measured = measure_latency(specs, windows=3, window_time=0.05, warmup_time=0.05,
-                               backend=backend)
+    measured = measure_latency(
+        specs, windows=3, window_time=0.05, warmup_time=0.05, backend=backend
+    )
     for spec, lat in zip(specs, measured):
         assert lat.error is None, (spec.name, lat.error)
         bound = network_bound(spec, calib, traffic=traffic_for(backend))
-        assert 0 < bound["bound_ms"] < lat.median_ms, (spec.name, bound["bound_ms"],
-                                                       lat.median_ms)
+        assert 0 < bound["bound_ms"] < lat.median_ms, (spec.name, bound["bound_ms"], lat.median_ms)
 
 
 def test_fused_traffic_bounds_lower_than_eager(calib):
@@ -48,7 +48,7 @@ def test_fused_traffic_bounds_lower_than_eager(calib):
 
 def test_bandwidth_is_never_below_a_larger_working_set():
     """Caches only help: a layer gets the best rate of its working set's size or any larger."""
-    from shufflenet_cli.roofline import _bandwidth_for
+    from shufflenet_cli.measure.roofline import _bandwidth_for
 
     calib_ = {"bandwidth_gbs": {"16384": 20.0, "131072": 150.0, "8388608": 30.0}}
     # below the smallest size: the best rate of any size (150), not the 16 KiB figure (20)
@@ -77,12 +77,24 @@ def test_calibration_is_cached(calib, tmp_path, monkeypatch):
 def test_roofline_command(run_cli, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     plot = tmp_path / "roof.html"
-    r = run_cli("roofline", "--preset", "mobilenet-v1-0.25", "--quick", "--plot", plot,
-                "--backend", "eager,onnxruntime", "--format", "json")
+    r = run_cli(
+        "roofline",
+        "--preset",
+        "mobilenet-v1-0.25",
+        "--quick",
+        "--plot",
+        plot,
+        "--backend",
+        "eager,onnxruntime",
+        "--format",
+        "json",
+    )
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
-    assert [(row["backend"], row["traffic"]) for row in rows] == [("eager", "eager"),
-                                                                   ("onnxruntime", "fused")]
+    assert [(row["backend"], row["traffic"]) for row in rows] == [
+        ("eager", "eager"),
+        ("onnxruntime", "fused"),
+    ]
     for row in rows:
         assert 0 < row["efficiency"] < 1 and row["bound_ms"] < row["measured_ms"]
     assert rows[1]["bound_ms"] < rows[0]["bound_ms"]  # fused traffic is less
@@ -95,8 +107,8 @@ def test_roofline_unknown_backend_is_one_line(run_cli):
 
 
 def test_op_kind_points_carry_cost_model_flops_and_stay_above_their_bound(calib):
-    from shufflenet_cli.cost import analyze
-    from shufflenet_cli.roofline import op_kind_points
+    from shufflenet_cli.measure.roofline import op_kind_points
+    from shufflenet_cli.model.cost import analyze
 
     spec = load_spec("shufflenet-1x-g3")
     points = {p["kind"]: p for p in op_kind_points(spec, calib)}
@@ -108,13 +120,16 @@ def test_op_kind_points_carry_cost_model_flops_and_stay_above_their_bound(calib)
 
 @pytest.mark.parametrize("name", ["shufflenet-1x-g3", "mobilenet-v1-0.5"])
 def test_every_layer_bound_is_below_its_profiled_time(calib, name):
-    from shufflenet_cli.plan import build_plan
-    from shufflenet_cli.roofline import layer_efficiency
+    from shufflenet_cli.measure.roofline import layer_efficiency
+    from shufflenet_cli.model.plan import build_plan
 
     spec = load_spec(name)
     rows = layer_efficiency(spec, calib, runs=3)
-    with_macs = [p.path for p in build_plan(spec).layers() if p.layer.kind in
-                 ("conv1x1", "depthwise", "dense_conv", "fc")]
+    with_macs = [
+        p.path
+        for p in build_plan(spec).layers()
+        if p.layer.kind in ("conv1x1", "depthwise", "dense_conv", "fc")
+    ]
     assert [r["layer"] for r in rows] == with_macs  # every conv and FC layer, in plan order
     for r in rows:
         assert 0 < r["bound_ms"] < r["profiled_ms"], r
@@ -122,11 +137,13 @@ def test_every_layer_bound_is_below_its_profiled_time(calib, name):
 
 def test_roofline_by_layer_command(run_cli, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    r = run_cli("roofline", "--preset", "mobilenet-v1-0.25", "--quick", "--by", "layer",
-                "--format", "json")
+    r = run_cli(
+        "roofline", "--preset", "mobilenet-v1-0.25", "--quick", "--by", "layer", "--format", "json"
+    )
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
     assert rows[0]["layer"] == "conv1.conv" and all(0 < x["efficiency"] < 1 for x in rows)
-    bad = run_cli("roofline", "--preset", "mobilenet-v1-0.25", "--by", "layer", "--backend",
-                  "onnxruntime")
+    bad = run_cli(
+        "roofline", "--preset", "mobilenet-v1-0.25", "--by", "layer", "--backend", "onnxruntime"
+    )
     assert bad.exit_code == 2 and "--by layer" in bad.stderr

@@ -13,27 +13,40 @@ from pathlib import Path
 
 import pytest
 
-from shufflenet_cli.cost import totals
-from shufflenet_cli.search import (candidate_spec, dominates, grid_candidates, pareto_front,
-                                   run_search, screen, search, space_from_dict)
 from shufflenet_cli.errors import UserError
+from shufflenet_cli.explore.search import (
+    candidate_spec,
+    dominates,
+    grid_candidates,
+    pareto_front,
+    run_search,
+    screen,
+    search,
+    space_from_dict,
+)
+from shufflenet_cli.model.cost import totals
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = {"space": {"groups": [1, 3, 8], "scale": [0.25, 0.5, 1.0], "units": [[2, 4], [4, 8], [2]]},
-         "objectives": {"minimize": ["memory"], "maximize": ["macs"]}}
+SMALL = {
+    "space": {"groups": [1, 3, 8], "scale": [0.25, 0.5, 1.0], "units": [[2, 4], [4, 8], [2]]},
+    "objectives": {"minimize": ["memory"], "maximize": ["macs"]},
+}
 
 
 def brute_force_front(rows, minimize, maximize):
     def vec(r):
         return [r[o] for o in minimize] + [-r[o] for o in maximize]
+
     return [r for r in rows if not any(dominates(vec(o), vec(r)) for o in rows if o is not r)]
 
 
 def test_pareto_front_equals_brute_force_on_random_points():
     rng = random.Random(3)
     for _ in range(50):
-        rows = [{"name": str(i), "a": rng.randint(0, 20), "b": rng.randint(0, 20),
-                 "c": rng.random()} for i in range(60)]
+        rows = [
+            {"name": str(i), "a": rng.randint(0, 20), "b": rng.randint(0, 20), "c": rng.random()}
+            for i in range(60)
+        ]
         got = {r["name"] for r in pareto_front(rows, ["a", "b", "c"], maximize=["c"])}
         want = {r["name"] for r in brute_force_front(rows, ["a", "b"], ["c"])}
         assert got == want
@@ -55,8 +68,9 @@ def test_search_front_equals_brute_force_on_a_small_space():
 
 def test_identical_architectures_are_evaluated_once_and_invalid_ones_counted():
     # ratios 0.25 and 0.251 round to the same bottleneck widths for g=3 at 1x
-    space = space_from_dict({"space": {"groups": [3], "bottleneck_ratio": [0.25, 0.251],
-                                       "stem_channels": [24, 25]}})
+    space = space_from_dict(
+        {"space": {"groups": [3], "bottleneck_ratio": [0.25, 0.251], "stem_channels": [24, 25]}}
+    )
     s = screen(space, list(grid_candidates(space)))
     assert s.evaluated == 4 and s.duplicates == 1 and s.invalid == 2
     assert len(s.rows) == 1
@@ -64,8 +78,15 @@ def test_identical_architectures_are_evaluated_once_and_invalid_ones_counted():
 
 
 def test_random_strategy_same_seed_same_candidates():
-    space = space_from_dict({"space": {"groups": [1, 2, 3, 4, 8], "scale": [0.5, 1.0, 1.5],
-                                       "units": [[1, 2, 4], [2, 4, 8], [1, 2, 4]]}})
+    space = space_from_dict(
+        {
+            "space": {
+                "groups": [1, 2, 3, 4, 8],
+                "scale": [0.5, 1.0, 1.5],
+                "units": [[1, 2, 4], [2, 4, 8], [1, 2, 4]],
+            }
+        }
+    )
     a = run_search(space, strategy="random", trials=50, seed=7)
     b = run_search(space, strategy="random", trials=50, seed=7)
     c = run_search(space, strategy="random", trials=50, seed=8)
@@ -88,25 +109,31 @@ def test_python_api_returns_a_dataframe():
 
 
 def test_constraints_no_candidate_names_the_worst():
-    space = space_from_dict({"space": {"groups": [1, 3]},
-                             "constraints": {"max_mflops": 1, "max_params_m": 100}})
+    space = space_from_dict(
+        {"space": {"groups": [1, 3]}, "constraints": {"max_mflops": 1, "max_params_m": 100}}
+    )
     with pytest.raises(UserError, match="max_mflops = 1 removed the most"):
         run_search(space)
 
 
-@pytest.mark.parametrize("space, fragment", [
-    ({"space": {"groups": []}}, "space.groups: empty choices"),
-    ({"space": {"groups": [3], "depth": [2]}}, "space.depth: unknown key"),
-    ({"space": {"groups": [3]}, "budget": 3}, "budget: unknown key"),
-    ({"space": {"scale": {"min": 2, "max": 1, "step": 0.5}}}, "min 2 is greater than max 1"),
-    ({"space": {"groups": [3], "stage_groups": [[3], [3], [3]]}}, "not both"),
-    ({"space": {"units": [[2], [4]], "stage_groups": [[3], [3], [3]]}}, "stages"),
-    ({"space": {"groups": [3]}, "constraints": {"max_flops": 3}}, "max_flops"),
-    ({"space": {"groups": [3]}, "objectives": {"minimize": ["accuracy"]}}, "accuracy"),
-    ({"space": {"groups": [3]}, "objectives": {"minimize": ["macs"], "maximize": ["macs"]}},
-     "both minimised and maximised"),
-    ({"space": {"groups": [0]}}, "positive"),
-])
+@pytest.mark.parametrize(
+    "space, fragment",
+    [
+        ({"space": {"groups": []}}, "space.groups: empty choices"),
+        ({"space": {"groups": [3], "depth": [2]}}, "space.depth: unknown key"),
+        ({"space": {"groups": [3]}, "budget": 3}, "budget: unknown key"),
+        ({"space": {"scale": {"min": 2, "max": 1, "step": 0.5}}}, "min 2 is greater than max 1"),
+        ({"space": {"groups": [3], "stage_groups": [[3], [3], [3]]}}, "not both"),
+        ({"space": {"units": [[2], [4]], "stage_groups": [[3], [3], [3]]}}, "stages"),
+        ({"space": {"groups": [3]}, "constraints": {"max_flops": 3}}, "max_flops"),
+        ({"space": {"groups": [3]}, "objectives": {"minimize": ["accuracy"]}}, "accuracy"),
+        (
+            {"space": {"groups": [3]}, "objectives": {"minimize": ["macs"], "maximize": ["macs"]}},
+            "both minimised and maximised",
+        ),
+        ({"space": {"groups": [0]}}, "positive"),
+    ],
+)
 def test_bad_spaces(space, fragment):
     with pytest.raises(UserError, match=None) as e:
         space_from_dict(space)
@@ -133,8 +160,9 @@ def test_search_command_front_specs_and_plot(run_cli, tmp_path):
     assert "Pareto front" in html and "plotly" in html
     # every front spec is accepted by profile --spec and gives the same numbers
     first = sorted(specs.glob("*.yaml"))[0]
-    r2 = run_cli("profile", "--spec", first, "--no-latency", "--baseline", "none",
-                 "--format", "json")
+    r2 = run_cli(
+        "profile", "--spec", first, "--no-latency", "--baseline", "none", "--format", "json"
+    )
     prof = json.loads(r2.stdout)[0]
     match = [row for row in rows if row["name"] == prof["name"]][0]
     assert prof["macs"] == match["macs"] and prof["memory_bytes_eager"] == match["memory"]
@@ -146,8 +174,9 @@ def test_search_command_bad_input(run_cli, tmp_path):
     assert_one_line_error(run_cli("search", tmp_path / "none.yaml"), "does not exist")
     bad = write_space(tmp_path, {"space": {"groups": []}})
     assert_one_line_error(run_cli("search", bad), "empty choices")
-    tight = write_space(tmp_path, {"space": {"groups": [3]}, "constraints": {"max_mflops": 1}},
-                        "tight.yaml")
+    tight = write_space(
+        tmp_path, {"space": {"groups": [3]}, "constraints": {"max_mflops": 1}}, "tight.yaml"
+    )
     assert_one_line_error(run_cli("search", tight), "no candidate meets", "max_mflops")
     ok = write_space(tmp_path, SMALL, "ok.yaml")
     store = tmp_path / "run.db"
@@ -166,26 +195,37 @@ def test_search_bad_space_as_a_real_process(run_process, tmp_path):
 
 def test_phase_one_does_not_import_torch(tmp_path):
     space = write_space(tmp_path, SMALL)
-    code = ("import sys\nfrom click.testing import CliRunner\nfrom shufflenet_cli.cli import cli\n"
-            f"r = CliRunner().invoke(cli, ['search', {str(space)!r}, '--format', 'json'])\n"
-            "assert r.exit_code == 0, r.output\nprint('torch' in sys.modules)")
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom shufflenet_cli.cli import cli\n"
+        f"r = CliRunner().invoke(cli, ['search', {str(space)!r}, '--format', 'json'])\n"
+        "assert r.exit_code == 0, r.output\nprint('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("False")
 
 
 def test_synflow_objective_is_labelled_a_proxy(run_cli, tmp_path):
-    space = write_space(tmp_path, {
-        "space": {"groups": [1, 3], "scale": [0.25, 0.5], "resolution": [64]},
-        "objectives": {"minimize": ["macs"], "maximize": ["synflow"]}, "measure_top": 3})
+    space = write_space(
+        tmp_path,
+        {
+            "space": {"groups": [1, 3], "scale": [0.25, 0.5], "resolution": [64]},
+            "objectives": {"minimize": ["macs"], "maximize": ["synflow"]},
+            "measure_top": 3,
+        },
+    )
     r = run_cli("search", space)
     assert r.exit_code == 0, r.stderr
     assert "synflow proxy" in r.stdout and "not an accuracy" in r.stdout
 
 
 KILL_SPACE = {
-    "space": {"groups": [1, 2, 3, 4, 8], "scale": [0.25, 0.5], "units": [[1, 2], [1, 2], [1]],
-              "resolution": [64]},
+    "space": {
+        "groups": [1, 2, 3, 4, 8],
+        "scale": [0.25, 0.5],
+        "units": [[1, 2], [1, 2], [1]],
+        "resolution": [64],
+    },
     "constraints": {"max_latency_ms": 10000},
     "objectives": {"minimize": ["params", "memory"]},
     "measure_top": 12,
@@ -194,17 +234,30 @@ KILL_SPACE = {
 
 def test_killed_search_resumes_without_measuring_twice(tmp_path):
     space = write_space(tmp_path, KILL_SPACE)
-    args = [sys.executable, "-m", "shufflenet_cli", "search", str(space), "--windows", "2",
-            "--window-time", "0.05", "--format", "json"]
+    args = [
+        sys.executable,
+        "-m",
+        "shufflenet_cli",
+        "search",
+        str(space),
+        "--windows",
+        "2",
+        "--window-time",
+        "0.05",
+        "--format",
+        "json",
+    ]
     # the uninterrupted reference run
-    ref = subprocess.run(args + ["--store", str(tmp_path / "ref.db")], capture_output=True,
-                         text=True, timeout=300)
+    ref = subprocess.run(
+        args + ["--store", str(tmp_path / "ref.db")], capture_output=True, text=True, timeout=300
+    )
     assert ref.returncode == 0, ref.stderr
     want = sorted(r["name"] for r in json.loads(ref.stdout))
 
     store = tmp_path / "run.db"
-    proc = subprocess.Popen(args + ["--store", str(store)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        args + ["--store", str(store)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 120
     measured = 0
     while time.time() < deadline and proc.poll() is None:
@@ -221,8 +274,9 @@ def test_killed_search_resumes_without_measuring_twice(tmp_path):
     proc.wait()
     assert 1 <= measured < 12, "the kill must land in the middle of phase 2"
 
-    done = subprocess.run(args + ["--store", str(store), "--resume"], capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        args + ["--store", str(store), "--resume"], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert sorted(r["name"] for r in json.loads(done.stdout)) == want
     with sqlite3.connect(store) as db:
@@ -231,14 +285,18 @@ def test_killed_search_resumes_without_measuring_twice(tmp_path):
 
 
 def test_search_example_runs():
-    r = subprocess.run([sys.executable, str(ROOT / "examples" / "search_example.py")],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "search_example.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert "s0.25x-g1-u2.4.2" in r.stdout and "front" in r.stdout
 
 
 def test_grid_over_presets_space_files():
-    from shufflenet_cli.search import load_space
+    from shufflenet_cli.explore.search import load_space
 
     for path in sorted((ROOT / "presets").glob("search-*.yaml")):
         space = load_space(str(path))
@@ -247,12 +305,27 @@ def test_grid_over_presets_space_files():
 
 
 def test_search_measures_with_the_chosen_backend(run_cli, tmp_path):
-    space = write_space(tmp_path, {
-        "space": {"groups": [1, 3], "scale": [0.25], "resolution": [64]},
-        "constraints": {"max_latency_ms": 10000},
-        "objectives": {"minimize": ["latency", "macs"]}, "measure_top": 2})
-    r = run_cli("search", space, "--backend", "torchscript", "--windows", "2",
-                "--window-time", "0.02", "--format", "json")
+    space = write_space(
+        tmp_path,
+        {
+            "space": {"groups": [1, 3], "scale": [0.25], "resolution": [64]},
+            "constraints": {"max_latency_ms": 10000},
+            "objectives": {"minimize": ["latency", "macs"]},
+            "measure_top": 2,
+        },
+    )
+    r = run_cli(
+        "search",
+        space,
+        "--backend",
+        "torchscript",
+        "--windows",
+        "2",
+        "--window-time",
+        "0.02",
+        "--format",
+        "json",
+    )
     assert r.exit_code == 0, r.stderr
     assert all(row["latency"] > 0 for row in json.loads(r.stdout))
     from tests.test_errors import assert_one_line_error

@@ -1,0 +1,175 @@
+"""Options shared by commands, declared once (pip-tools' habit), and the one way to emit rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import click
+
+from ..files import write_atomic
+from ..present.tables import FORMATS, render
+
+
+def _list_of(convert: Callable, what: str) -> Callable:
+    def parse(ctx, param, value):
+        if value is None or value == ():
+            return []
+        parts = []
+        for chunk in value if isinstance(value, tuple) else (value,):
+            parts += [p.strip() for p in str(chunk).split(",") if p.strip()]
+        out = []
+        for p in parts:
+            try:
+                out.append(convert(p))
+            except ValueError:
+                raise click.BadParameter(f"{p!r} is not {what}") from None
+        return out
+
+    return parse
+
+
+def _int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+def _scale(text: str) -> float:
+    value = float(text.rstrip("x"))
+    if not value > 0:
+        raise ValueError(text)
+    return value
+
+
+def output_options(formats: Sequence[str] = FORMATS) -> Callable:
+    """--format and --output, declared once for every command."""
+
+    def decorate(f):
+        f = click.option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False),
+            help="Write to this file (atomically) instead of stdout.",
+        )(f)
+        f = click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(list(formats)),
+            default="table",
+            show_default=True,
+            help="Output format.",
+        )(f)
+        return f
+
+    return decorate
+
+
+def emit(
+    rows, columns, fmt: str, output: str | None, *, title: str = "", footer: Sequence[str] = ()
+) -> None:
+    """Render rows to stdout or, atomically, to ``output``."""
+    if output:
+        from ..files import check_output_path
+
+        check_output_path(output)
+    if fmt == "table":
+        console = _console(output)
+        render(rows, columns, fmt, title=title, footer=footer, console=console)
+        if not output:
+            return
+        text = console.export_text()
+    else:
+        text = render(rows, columns, fmt, title=title, footer=footer)
+    write_text(text, output)
+
+
+def _console(output: str | None):
+    """A rich console: the terminal, or a wide recording one when the table goes to a file."""
+    import io
+
+    from rich.console import Console
+
+    if output:
+        return Console(file=io.StringIO(), record=True, width=200)
+    console = Console()
+    if not console.is_terminal:  # piped: keep rows on one line rather than fold at 80
+        console = Console(width=200)
+    return console
+
+
+def write_text(text: str, output: str | None) -> None:
+    """Text to stdout, or atomically to ``output`` with a note on stderr."""
+    if output:
+        write_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def progress_bar(total: int, description: str):
+    """A rich progress bar on stderr; returns (context manager, advance callback)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[step]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task(description, total=total, step="")
+
+    def advance(step: str) -> None:
+        progress.update(task, advance=1, step=step)
+
+    return progress, advance
+
+
+backends_option = click.option(
+    "--backend",
+    "backends",
+    default="eager",
+    show_default=True,
+    callback=_list_of(str, "a backend"),
+    help="Inference backends, comma-separated, one latency column each: eager, "
+    "channels_last, torchscript, compile, onnxruntime.",
+)
+
+
+def network_options(f):
+    """--groups/--scale/--preset/--spec/--resolution: which networks a command works on."""
+    f = click.option(
+        "--resolution",
+        type=click.IntRange(1, None),
+        help="Input size for every network (default: each spec's own, 224).",
+    )(f)
+    f = click.option(
+        "--spec",
+        "spec_files",
+        multiple=True,
+        type=click.Path(),
+        help="A YAML spec file (repeatable).",
+    )(f)
+    f = click.option(
+        "--preset",
+        "presets",
+        multiple=True,
+        help="A preset name (repeatable); see `shufflenet-cli presets`.",
+    )(f)
+    f = click.option(
+        "--scale",
+        "scales",
+        callback=_list_of(_scale, "a positive number"),
+        help="Width scales, comma-separated (e.g. 0.5,1,2). Default 1.",
+    )(f)
+    f = click.option(
+        "--groups",
+        callback=_list_of(_int, "a positive whole number"),
+        help="Group counts, comma-separated (e.g. 1,2,3,4,8). Table 1's channels "
+        "for 1,2,3,4,8; other counts by the complexity rule.",
+    )(f)
+    return f

@@ -1,0 +1,250 @@
+"""Matched-complexity comparisons: each network beside a partner, every cost as a ratio.
+
+By default the papers' pairs (ShuffleNet paper, Table 5: ShuffleNet vs MobileNet at about the
+same multiply-adds). Any networks can be compared instead; each gets as partner the MobileNet v1
+chosen like ``profile``'s baseline (by default the width closest in MACs).
+
+    >>> from shufflenet_cli.compare import compare_networks, paper_pairs
+    >>> result = compare_networks(paper_pairs(), latency=False)
+    >>> [(r["name"], r["partner"]) for r in result.rows][:2]
+    [('shufflenet-2x-g3', 'mobilenet-v1-1.0'), ('shufflenet-1.5x-g3', 'mobilenet-v1-0.75')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..errors import UserError
+from ..measure.latency import NOISY_NOTE
+from ..model.spec import NetworkSpec
+from .profile import choose_baseline, network_row
+
+# ShuffleNet paper, Table 5: the matched-complexity pairs (ShuffleNet preset, MobileNet preset).
+PAPER_PAIRS = (
+    ("shufflenet-2x-g3", "mobilenet-v1-1.0"),
+    ("shufflenet-1.5x-g3", "mobilenet-v1-0.75"),
+    ("shufflenet-1x-g3", "mobilenet-v1-0.5"),
+    ("shufflenet-1x-g8", "mobilenet-v1-0.5"),
+    ("shufflenet-0.5x-g4", "mobilenet-v1-0.25"),
+)
+
+# The metrics shown as "network / partner" ratios.
+RATIO_METRICS = ("params", "macs", "memory_bytes_eager", "memory_bytes_fused", "latency_ms")
+
+
+def paper_pairs() -> list[tuple[NetworkSpec, NetworkSpec]]:
+    """The papers' matched-complexity pairs as specs (loaded from the presets)."""
+    from ..model.presets import load_spec
+
+    return [(load_spec(a), load_spec(b)) for a, b in PAPER_PAIRS]
+
+
+def pairs_for(
+    specs: Sequence[NetworkSpec], baseline: str | None = "auto", resolution: int | None = None
+) -> list[tuple[NetworkSpec, NetworkSpec]]:
+    """Each network paired with its MobileNet partner (``profile``'s baseline rule, per network).
+
+    ``baseline='auto'`` picks, for each network on its own, the MobileNet v1 width closest in
+    MACs; a preset name, YAML path or width gives every network the same partner.
+    """
+    if not specs:
+        raise UserError("networks: nothing to compare (give --groups, --preset or --spec)")
+    if baseline is None or baseline == "none":
+        raise UserError("baseline: compare needs a partner for each network (not 'none')")
+    pairs = []
+    for s in specs:
+        partner = choose_baseline([s], baseline, resolution or s.resolution)
+        pairs.append((s, partner))
+    return pairs
+
+
+@dataclass
+class CompareResult:
+    """One row per pair (network's numbers, partner's numbers, ratios) and the environment."""
+
+    rows: list[dict]
+    environment: dict = field(default_factory=dict)
+    footer: list[str] = field(default_factory=list)
+
+
+def pair_row(row: dict, partner: dict) -> dict:
+    """One comparison row from two ``profile.network_row``-style rows (latency optional).
+
+    Ratios are network / partner; ``top1_err_diff`` is the network's published top-1 error
+    minus the partner's (negative = the network is more accurate), in percentage points.
+    """
+    out = {"name": row["name"], "partner": partner["name"]}
+    for key in RATIO_METRICS:
+        a, b = row.get(key), partner.get(key)
+        out[key] = a
+        out[f"partner_{key}"] = b
+        out[f"{key}_ratio"] = (a / b) if (a is not None and b) else None
+    for key in [k for k in row if k.startswith("latency_ms_") and k != "latency_ms_ratio"]:
+        a, b = row.get(key), partner.get(key)  # another backend's latency (latency_ms_<backend>)
+        out[key], out[f"partner_{key}"] = a, b
+        out[f"{key}_ratio"] = (a / b) if (a is not None and b) else None
+        noisy = key.replace("latency_ms_", "latency_noisy_")
+        out[noisy] = bool(row.get(noisy) or partner.get(noisy))
+    out["latency_noisy"] = (
+        bool(row.get("latency_noisy") or partner.get("latency_noisy"))
+        if row.get("latency_ms") is not None
+        else None
+    )
+    err, perr = row.get("paper_top1_err"), partner.get("paper_top1_err")
+    out["paper_top1_err"] = err
+    out["partner_paper_top1_err"] = perr
+    out["top1_err_diff"] = (err - perr) if (err is not None and perr is not None) else None
+    return out
+
+
+def compare_networks(
+    pairs: Sequence[tuple[NetworkSpec, NetworkSpec]],
+    *,
+    latency: bool = True,
+    threads: int = 1,
+    windows: int | None = None,
+    window_time: float | None = None,
+    warmup_time: float | None = None,
+    backend: str | Sequence[str] = "eager",
+    progress: Callable[[str], None] | None = None,
+) -> CompareResult:
+    """Cost model (and measured latency) of every pair, with network / partner ratios.
+
+    All distinct networks of all pairs are measured in one interleaved run per backend, so
+    every ratio compares models timed side by side. ``backend`` is one name or several: the
+    first fills ``latency_ms`` and its ratio, each other one ``latency_ms_<backend>`` and
+    ``latency_ms_<backend>_ratio``. A network a backend cannot run has no latency there; the
+    footer says why.
+    """
+    if not pairs:
+        raise UserError("networks: nothing to compare")
+    unique: dict[tuple, NetworkSpec] = {}
+    for a, b in pairs:
+        for s in (a, b):
+            unique.setdefault((s.name, s.arch_key()), s)
+    specs = list(unique.values())
+    rows = {k: network_row(s) for k, s in unique.items()}
+    env: dict = {}
+    footer = [
+        "Ratios are network / partner; top-1 err diff = network's published top-1 error "
+        "minus the partner's (percentage points, negative = more accurate)."
+    ]
+    if latency:
+        from ..measure.latency import environment
+
+        backends = as_backends(backend)
+        footer += measure_each_backend(
+            specs,
+            list(rows.values()),
+            backends,
+            threads=threads,
+            windows=windows,
+            window_time=window_time,
+            warmup_time=warmup_time,
+            progress=progress,
+        )
+        env = environment(threads, ",".join(backends))
+        footer.append(
+            f"Latency: {env['backend']}, {env['threads']} thread(s), batch 1, torch "
+            f"{env['torch']}, CPU {env['cpu']}, allocator: {env['allocator']}; "
+            "median of window medians; " + NOISY_NOTE
+        )
+    out = [pair_row(rows[(a.name, a.arch_key())], rows[(b.name, b.arch_key())]) for a, b in pairs]
+    return CompareResult(out, env, footer)
+
+
+def as_backends(backend: str | Sequence[str]) -> list[str]:
+    """One backend name or several, checked, as a list (the first drives ratios and plots)."""
+    from ..measure.backends import check_backend_name
+
+    names = list(dict.fromkeys([backend] if isinstance(backend, str) else backend))
+    if not names:
+        raise UserError(
+            "backend: give at least one (eager, channels_last, torchscript, compile, onnxruntime)"
+        )
+    return [check_backend_name(b) for b in names]
+
+
+def measure_each_backend(
+    specs: Sequence[NetworkSpec],
+    rows: Sequence[dict],
+    backends: Sequence[str],
+    *,
+    threads: int = 1,
+    windows: int | None = None,
+    window_time: float | None = None,
+    warmup_time: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Measure ``specs`` on every backend and write into ``rows`` (same order): the first
+    backend's ``latency_fields``, each other's median as ``latency_ms_<backend>``. Returns one
+    line per network a backend could not run."""
+    notes: list[str] = []
+    for k, b in enumerate(backends):
+        results = measure_latencies(
+            specs,
+            threads=threads,
+            windows=windows,
+            window_time=window_time,
+            warmup_time=warmup_time,
+            backend=b,
+            progress=progress,
+        )
+        for row, r in zip(rows, results):
+            if k == 0:
+                row.update(latency_fields(r))
+            else:
+                row[f"latency_ms_{b}"] = r.median_ms if r.error is None else None
+                row[f"latency_noisy_{b}"] = r.noisy if r.error is None else None
+        notes += latency_errors(results)
+    return notes
+
+
+def measure_latencies(
+    specs: Sequence[NetworkSpec],
+    *,
+    threads: int = 1,
+    windows: int | None = None,
+    window_time: float | None = None,
+    warmup_time: float | None = None,
+    backend: str = "eager",
+    progress: Callable[[str], None] | None = None,
+) -> list:
+    """``latency.measure_latency`` over ``specs`` with only the protocol settings given passed on
+    (None keeps the protocol's defaults)."""
+    from ..measure.latency import measure_latency
+
+    kwargs = {
+        k: v
+        for k, v in (
+            ("windows", windows),
+            ("window_time", window_time),
+            ("warmup_time", warmup_time),
+        )
+        if v is not None
+    }
+    return measure_latency(
+        list(specs), threads=threads, progress=progress, backend=backend, **kwargs
+    )
+
+
+def latency_fields(result) -> dict:
+    """The latency keys of a row from one ``LatencyResult``; all None where the backend could
+    not run the network (``latency_error`` then says why)."""
+    ok = result.error is None
+    return {
+        "latency_ms": result.median_ms if ok else None,
+        "latency_spread_ms": result.spread_ms if ok else None,
+        "latency_noisy": result.noisy if ok else None,
+        "latency_loaded_windows": result.loaded_windows if ok else None,
+        "latency_faults_per_call": result.faults_per_call if ok else None,
+        "latency_error": result.error,
+    }
+
+
+def latency_errors(results: Sequence) -> list[str]:
+    """One line per network the backend could not run, saying why."""
+    return [
+        f"{r.backend} could not run {r.name}: {r.error}" for r in results if r.error is not None
+    ]

@@ -1,0 +1,280 @@
+"""Profiling: networks in, one row per network out (cost model + latency + paper numbers).
+
+This is what ``shufflenet-cli profile`` runs; it is plain Python so scripts can call it too::
+
+    >>> from shufflenet_cli.profile import resolve_networks, profile_networks
+    >>> specs = resolve_networks(groups=[1, 3, 8])
+    >>> result = profile_networks(specs, latency=False)
+    >>> [r["name"] for r in result.rows]
+    ['shufflenet-1x-g1', 'shufflenet-1x-g3', 'shufflenet-1x-g8', 'mobilenet-v1-0.5']
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..errors import UserError
+from ..model.cost import CONVENTIONS, analyze, check_fits_in_memory
+from ..model.presets import load_spec, matching_preset
+from ..model.rules import mobilenet_spec, shufflenet_spec
+from ..model.spec import TABLE1_STAGE2_CHANNELS, MobileNetSpec, NetworkSpec, with_resolution
+
+MOBILENET_WIDTHS = (1.0, 0.75, 0.5, 0.25)
+
+
+def resolve_networks(
+    groups: Sequence[int] = (),
+    scales: Sequence[float] = (),
+    presets: Sequence[str] = (),
+    spec_files: Sequence[str] = (),
+    resolution: int | None = None,
+) -> list[NetworkSpec]:
+    """The networks a profile asks for: ShuffleNets for every (scale, groups) pair, then
+    presets, then spec files; all at ``resolution`` when given. Duplicates are dropped.
+
+    With no groups, presets or files at all, groups default to Table 1's 1, 2, 3, 4, 8.
+    """
+    specs: list[NetworkSpec] = []
+    if not groups and (scales or not (presets or spec_files)):
+        groups = sorted(TABLE1_STAGE2_CHANNELS)
+    for s in scales or [1.0]:
+        for g in groups:
+            specs.append(shufflenet_spec(g, s))
+    specs += [load_spec(p) for p in presets]
+    specs += [load_spec(f) for f in spec_files]
+    if resolution is not None:
+        specs = [with_resolution(s, resolution) for s in specs]
+    unique: dict[tuple, NetworkSpec] = {}
+    for s in specs:
+        unique.setdefault((s.name, s.arch_key()), s)
+    return list(unique.values())
+
+
+def choose_baseline(
+    specs: Sequence[NetworkSpec], baseline: str | None = "auto", resolution: int | None = None
+) -> NetworkSpec | None:
+    """The MobileNet v1 to compare against.
+
+    ``'auto'``: a MobileNet already among ``specs`` if there is one, else the width of
+    1.0 / 0.75 / 0.5 / 0.25 closest in MACs (log scale) to the median of the ShuffleNets.
+    ``'none'`` (or None): no baseline. Otherwise a preset name, a YAML path or a width ('0.5').
+    """
+    if baseline is None or baseline == "none":
+        return None
+    res = resolution or 224
+    if baseline != "auto":
+        try:
+            width = float(baseline)
+        except ValueError:
+            spec = load_spec(baseline)
+            return with_resolution(spec, resolution) if resolution else spec
+        return _at(mobilenet_spec(width), res)
+    given = [s for s in specs if isinstance(s, MobileNetSpec)]
+    others = [s for s in specs if not isinstance(s, MobileNetSpec)]
+    if not others:
+        return given[0] if given else None
+    target = statistics.median(analyze(s).macs for s in others)
+    candidates = given or [_at(mobilenet_spec(w), res) for w in MOBILENET_WIDTHS]
+    return min(candidates, key=lambda s: abs(math.log(analyze(s).macs / target)))
+
+
+def _at(spec: NetworkSpec, resolution: int) -> NetworkSpec:
+    return spec if resolution == 224 else with_resolution(spec, resolution)
+
+
+@dataclass
+class ProfileResult:
+    """Rows (one dict per network), the baseline's name, and the environment of the run."""
+
+    rows: list[dict]
+    baseline: str | None
+    environment: dict = field(default_factory=dict)
+    footer: list[str] = field(default_factory=list)
+
+    def to_frame(self):
+        """The rows as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(list(self.rows))
+
+
+def network_row(spec: NetworkSpec, batch_size: int = 1, dtype: str = "fp32") -> dict:
+    """The cost-model part of a profile row, with the paper's numbers where a preset matches."""
+    a = analyze(spec, batch_size, dtype)
+    paper = spec.paper
+    if paper is None:
+        match = matching_preset(spec)
+        paper = match.paper if match is not None else None
+    return {
+        "name": spec.name,
+        "family": spec.family,
+        "groups": spec.groups,
+        "scale": spec.scale if spec.family == "shufflenet" else spec.width,
+        "stage_channels": list(spec.stage_channels),
+        "resolution": spec.resolution,
+        "params": a.params,
+        "macs": a.macs,
+        "macs_conv": a.macs_conv,
+        "memory_bytes_eager": a.memory_bytes_eager,
+        "memory_bytes_fused": a.memory_bytes_fused,
+        "latency_ms": None,
+        "latency_spread_ms": None,
+        "latency_noisy": None,
+        "latency_rel": None,
+        "paper_mflops": paper.mflops if paper else None,
+        "paper_top1_err": paper.top1_err if paper else None,
+        "baseline": False,
+        "batch_size": batch_size,
+        "dtype": dtype,
+    }
+
+
+def profile_networks(
+    specs: Sequence[NetworkSpec],
+    *,
+    baseline: NetworkSpec | str | None = "auto",
+    latency: bool = True,
+    threads: int = 1,
+    batch_size: int = 1,
+    dtype: str = "fp32",
+    crosscheck: bool = False,
+    backends: Sequence[str] = ("eager",),
+    repeat_process: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> ProfileResult:
+    """Cost model (and, with ``latency``, measured latency) for each network and the baseline.
+
+    The baseline is measured in the same interleaved run, and every row gets
+    ``latency_rel`` = its latency / the baseline's. With several ``backends`` each is one
+    interleaved run; the first fills ``latency_ms``, all go to ``latency_by_backend``.
+    With ``repeat_process`` > 1 every backend's run is repeated in that many fresh processes:
+    ``latency_ms`` is the median of the process medians and ``latency_spread_ms`` their
+    max - min (the spread between processes), flagged noisy above 10% of the median.
+    """
+    if not specs:
+        raise UserError("networks: nothing to profile (give --groups, --preset or --spec)")
+    if isinstance(baseline, str) or baseline is None:
+        resolutions = {s.resolution for s in specs}
+        res = resolutions.pop() if len(resolutions) == 1 else None
+        baseline = choose_baseline(specs, baseline, res)
+    all_specs = list(specs)
+    if baseline is not None and all(s.arch_key() != baseline.arch_key() for s in all_specs):
+        all_specs.append(baseline)
+    rows = [network_row(s, batch_size, dtype) for s in all_specs]
+    base_index = None
+    if baseline is not None:
+        base_index = next(i for i, s in enumerate(all_specs) if s.arch_key() == baseline.arch_key())
+        rows[base_index]["baseline"] = True
+    env: dict = {"batch_size": batch_size, "dtype": dtype}
+    if latency:
+        from ..measure.backends import check_backend_name
+        from ..measure.latency import environment, measure_latency
+
+        for b in backends:
+            check_backend_name(b)
+        for s in all_specs:
+            check_fits_in_memory(s, batch_size)
+        for row in rows:
+            row["latency_by_backend"] = {}
+        for k, backend in enumerate(backends):
+            if repeat_process > 1:
+                results = _across_processes(
+                    all_specs, repeat_process, threads, batch_size, backend, progress
+                )
+            else:
+                results = measure_latency(
+                    all_specs,
+                    threads=threads,
+                    batch_size=batch_size,
+                    progress=progress,
+                    backend=backend,
+                )
+            base = results[base_index].median_ms if base_index is not None else None
+            for row, r in zip(rows, results):
+                ok = r.error is None
+                entry = {
+                    "latency_ms": r.median_ms if ok else None,
+                    "latency_spread_ms": r.spread_ms if ok else None,
+                    "latency_noisy": r.noisy if ok else None,
+                    "latency_loaded_windows": r.loaded_windows if ok else None,
+                    "latency_faults_per_call": r.faults_per_call if ok else None,
+                    # window medians, or with repeat_process each process's median
+                    "latency_samples_ms": r.window_ms if ok else None,
+                    "latency_rel": r.median_ms / base if ok and base and base == base else None,
+                    "error": r.error,
+                }
+                row["latency_by_backend"][backend] = entry
+                if k == 0:
+                    row.update({key: v for key, v in entry.items() if key != "error"})
+        env.update(environment(threads, ",".join(backends)))
+    if crosscheck:
+        from ..measure.crosscheck import crosscheck_counts
+
+        for row, s in zip(rows, all_specs):
+            row.update(crosscheck_counts(s))
+    footer = [f"Counting: {CONVENTIONS}."]
+    footer += [
+        f"{s.name}: channels by rule: {s.rule}."
+        for s in all_specs
+        if s.family == "shufflenet" and "largest multiple" in s.rule
+    ]
+    if latency:
+        footer.append(
+            f"Latency: {env['backend']}, {env['threads']} thread(s), batch {batch_size}, "
+            f"torch {env['torch']}, CPU {env['cpu']}, allocator: {env['allocator']}; "
+            + (
+                "median of window medians, +/- IQR; '!' = noisy (IQR > 10% of median)."
+                if repeat_process == 1
+                else f"median of {repeat_process} fresh processes' medians, +/- max - min between "
+                "processes; '!' = noisy (spread > 10% of median)."
+            )
+        )
+    if crosscheck:
+        from ..measure.crosscheck import CROSSCHECK_NOTE
+
+        footer.append(CROSSCHECK_NOTE)
+    return ProfileResult(rows, baseline.name if baseline is not None else None, env, footer)
+
+
+def _across_processes(specs, runs, threads, batch_size, backend, progress):
+    """LatencyResults from ``runs`` fresh processes: median of medians, max - min spread."""
+    from ..measure.latency import NOISY_FRACTION, LatencyResult, measure_in_fresh_processes
+
+    per_spec = measure_in_fresh_processes(
+        specs, runs, threads=threads, batch_size=batch_size, backend=backend, progress=progress
+    )
+    out = []
+    for spec, values in zip(specs, per_spec):
+        if any(v is None for v in values):
+            out.append(
+                LatencyResult(
+                    spec.name,
+                    math.nan,
+                    math.nan,
+                    False,
+                    [],
+                    threads,
+                    batch_size,
+                    backend,
+                    f"{backend} could not run it",
+                )
+            )
+            continue
+        med = statistics.median(values)
+        spread = max(values) - min(values)
+        out.append(
+            LatencyResult(
+                spec.name,
+                med,
+                spread,
+                spread > NOISY_FRACTION * med,
+                list(values),
+                threads,
+                batch_size,
+                backend,
+            )
+        )
+    return out

@@ -1,0 +1,702 @@
+"""Architecture search: a space of ShuffleNet specs, screened analytically, then measured.
+
+Pipeline (each step a function you can call alone)::
+
+    SearchSpace (YAML or Python)
+      -> candidates (grid | random | nsga2)        sample_candidates()
+      -> phase 1: cost model only, no torch      screen()       (tens of thousands a second)
+      -> constraints, analytic Pareto front      pareto_front()
+      -> phase 2: latency / synflow proxy for the front or the top K, stored as measured
+      -> final Pareto front over all objectives
+
+A space in YAML::
+
+    space:
+      groups: [1, 2, 3, 4, 8]            # one count for every stage ...
+      # stage_groups: [[2, 3], [3, 4], [3, 8]]   # ... or choices per stage
+      scale: {min: 0.5, max: 1.5, step: 0.25}
+      units: [[2, 4], [4, 6, 8], [2, 4]] # choices per stage
+      bottleneck_ratio: [0.25, 0.5]
+      stem_channels: [24]                # optional; default: the paper's stem rule
+      resolution: [224]
+      shuffle: [true]
+    constraints: {max_mflops: 150, max_params_m: 2.5, max_memory_mb: 120, max_latency_ms: 20}
+    objectives: {minimize: [macs, memory], maximize: []}   # also params, latency; synflow (max)
+
+Objectives: ``macs`` (multiply-adds), ``params``, ``memory`` (eager memory traffic bytes),
+``latency`` (measured ms), ``synflow`` (zero-cost proxy, maximised; a proxy, not accuracy).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import UserError
+from ..model.cost import totals
+from ..model.rules import shufflenet_spec
+from ..model.spec import MAX_RESOLUTION, NetworkSpec
+
+OBJECTIVES = ("macs", "params", "memory", "latency", "synflow")
+ANALYTIC = ("macs", "params", "memory")
+MEASURED = ("latency", "synflow")
+CONSTRAINTS = {  # key -> (metric, factor to the metric's unit)
+    "max_mflops": ("macs", 1e6),
+    "max_params_m": ("params", 1e6),
+    "max_memory_mb": ("memory", 1e6),
+    "max_latency_ms": ("latency", 1.0),
+}
+SPACE_KEYS = {
+    "groups",
+    "stage_groups",
+    "scale",
+    "units",
+    "bottleneck_ratio",
+    "stem_channels",
+    "resolution",
+    "shuffle",
+}
+TOP_KEYS = {
+    "name",
+    "space",
+    "constraints",
+    "objectives",
+    "strategy",
+    "trials",
+    "seed",
+    "measure_top",
+}
+
+
+@dataclass
+class SearchSpace:
+    """Choices for every searched field, constraints and objectives (see the module docstring)."""
+
+    choices: dict[str, list]
+    constraints: dict[str, float] = field(default_factory=dict)
+    minimize: list[str] = field(default_factory=lambda: ["macs", "memory"])
+    maximize: list[str] = field(default_factory=list)
+    name: str = "search"
+    stages: int = 3
+    defaults: dict = field(default_factory=dict)  # strategy, trials, seed, measure_top from YAML
+
+    @property
+    def objectives(self) -> list[str]:
+        """All objectives, minimised first, then maximised."""
+        return self.minimize + self.maximize
+
+    @property
+    def needs_torch(self) -> bool:
+        """Whether phase 2 (latency or synflow) has anything to do."""
+        return bool(set(self.objectives) & set(MEASURED)) or "max_latency_ms" in self.constraints
+
+    def size(self) -> int:
+        """Number of grid points (before invalid and duplicate candidates are dropped)."""
+        return math.prod(len(v) for v in self._axes().values())
+
+    def _axes(self) -> dict[str, list]:
+        axes = {}
+        for key, values in self.choices.items():
+            if key == "units":
+                axes[key] = [tuple(c) for c in itertools.product(*values)]
+            elif key == "stage_groups":
+                axes[key] = [tuple(c) for c in itertools.product(*values)]
+            else:
+                axes[key] = list(values)
+        return axes
+
+
+def _range(value: Any, where: str, integer: bool) -> list:
+    """Expand {min, max, step} to a list; check lists are non-empty."""
+    if isinstance(value, Mapping):
+        unknown = set(value) - {"min", "max", "step"}
+        if unknown:
+            raise UserError(f"{where}.{sorted(unknown)[0]}: unknown range key (min, max, step)")
+        try:
+            lo, hi = value["min"], value["max"]
+        except KeyError as e:
+            raise UserError(f"{where}: range needs {e.args[0]}") from None
+        step = value.get("step", 1 if integer else None)
+        if step is None:
+            raise UserError(f"{where}: a range of fractions needs a step")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo, hi, step)):
+            raise UserError(f"{where}: min, max and step must be numbers")
+        if step <= 0:
+            raise UserError(f"{where}.step: {step} must be positive")
+        if lo > hi:
+            raise UserError(f"{where}: min {lo} is greater than max {hi}")
+        n = int(math.floor((hi - lo) / step + 1e-9)) + 1
+        if n > 100_000:
+            raise UserError(f"{where}: range has {n} values, too many")
+        out = [round(lo + i * step, 10) for i in range(n)]
+        return [int(v) for v in out] if integer else out
+    if not isinstance(value, list):
+        value = [value]
+    if not value:
+        raise UserError(f"{where}: empty choices")
+    return value
+
+
+def space_from_dict(data: Mapping[str, Any], source: str = "space") -> SearchSpace:
+    """Build and check a search space from its dict (YAML) form; ``UserError`` names the key."""
+    if not isinstance(data, Mapping):
+        raise UserError(f"{source}: expected a mapping with space, constraints, objectives")
+    unknown = sorted(set(map(str, data)) - TOP_KEYS)
+    if unknown:
+        raise UserError(
+            f"{source}: {unknown[0]}: unknown key (known: {', '.join(sorted(TOP_KEYS))})"
+        )
+    raw = data.get("space")
+    if not isinstance(raw, Mapping) or not raw:
+        raise UserError(f"{source}: space: must be a non-empty mapping of choices")
+    unknown = sorted(set(map(str, raw)) - SPACE_KEYS)
+    if unknown:
+        raise UserError(
+            f"{source}: space.{unknown[0]}: unknown key (known: {', '.join(sorted(SPACE_KEYS))})"
+        )
+    if "groups" in raw and "stage_groups" in raw:
+        raise UserError(f"{source}: space: give groups or stage_groups, not both")
+    choices: dict[str, list] = {}
+    n_stages = None
+    for key, value in raw.items():
+        where = f"{source}: space.{key}"
+        if key in ("units", "stage_groups"):
+            if not isinstance(value, list) or not value:
+                raise UserError(f"{where}: expected one list of choices per stage")
+            per_stage = [_range(v, f"{where}[{i}]", True) for i, v in enumerate(value)]
+            if n_stages is not None and len(per_stage) != n_stages:
+                raise UserError(
+                    f"{where}: {len(per_stage)} stages, but another field has {n_stages}"
+                )
+            n_stages = len(per_stage)
+            choices[key] = per_stage
+        else:
+            integer = key in ("groups", "stem_channels", "resolution")
+            values = (
+                _range(value, where, integer) if key != "shuffle" else _range(value, where, False)
+            )
+            if key == "shuffle" and not all(isinstance(v, bool) for v in values):
+                raise UserError(f"{where}: choices must be true or false")
+            if key == "resolution" and any(
+                not isinstance(v, int) or not 32 <= v <= MAX_RESOLUTION for v in values
+            ):
+                raise UserError(
+                    f"{where}: {values} must be whole numbers from 32 to {MAX_RESOLUTION}"
+                )
+            if key != "shuffle" and any(
+                isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 for v in values
+            ):
+                raise UserError(f"{where}: {values} must be positive numbers")
+            choices[key] = list(dict.fromkeys(values))
+    if "groups" not in choices and "stage_groups" not in choices:
+        choices["groups"] = [3]
+    constraints = data.get("constraints") or {}
+    if not isinstance(constraints, Mapping):
+        raise UserError(f"{source}: constraints: must be a mapping")
+    for key, value in constraints.items():
+        if key not in CONSTRAINTS:
+            raise UserError(
+                f"{source}: constraints.{key}: unknown constraint (known: {', '.join(CONSTRAINTS)})"
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise UserError(f"{source}: constraints.{key}: {value!r} must be a positive number")
+    obj = data.get("objectives") or {"minimize": ["macs", "memory"]}
+    if not isinstance(obj, Mapping):
+        raise UserError(f"{source}: objectives: must be a mapping with minimize and maximize")
+    unknown = sorted(set(obj) - {"minimize", "maximize"})
+    if unknown:
+        raise UserError(f"{source}: objectives.{unknown[0]}: unknown key (minimize, maximize)")
+    minimize = list(obj.get("minimize") or [])
+    maximize = list(obj.get("maximize") or [])
+    for where, names in (("minimize", minimize), ("maximize", maximize)):
+        for name in names:
+            if name not in OBJECTIVES:
+                raise UserError(
+                    f"{source}: objectives.{where}: {name!r} is not one of {', '.join(OBJECTIVES)}"
+                )
+    both = set(minimize) & set(maximize)
+    if both:
+        raise UserError(f"{source}: objectives: {sorted(both)[0]} is both minimised and maximised")
+    if "synflow" in minimize:
+        raise UserError(
+            f"{source}: objectives.minimize: synflow is a proxy for accuracy; maximize it"
+        )
+    if not minimize + maximize:
+        raise UserError(f"{source}: objectives: name at least one objective")
+    defaults = {k: data[k] for k in ("strategy", "trials", "seed", "measure_top") if k in data}
+    for k in ("trials", "seed", "measure_top"):
+        if k in defaults and (
+            isinstance(defaults[k], bool) or not isinstance(defaults[k], int) or defaults[k] < 0
+        ):
+            raise UserError(f"{source}: {k}: {defaults[k]!r} must be a whole number >= 0")
+    if defaults.get("strategy", "grid") not in ("grid", "random", "nsga2"):
+        raise UserError(
+            f"{source}: strategy: {defaults['strategy']!r} is not one of grid, random, nsga2"
+        )
+    return SearchSpace(
+        choices,
+        {k: float(v) for k, v in constraints.items()},
+        minimize,
+        maximize,
+        str(data.get("name") or source),
+        n_stages or 3,
+        defaults,
+    )
+
+
+def load_space(path: str) -> SearchSpace:
+    """Read a search space YAML file (``UserError`` for missing or malformed files)."""
+    from pathlib import Path
+
+    from ..model.presets import _load_yaml  # one YAML reader for specs, presets and spaces
+
+    data = _load_yaml(Path(path), "space")
+    if data is None:
+        raise UserError(f"space: {path} is empty")
+    return space_from_dict(data, source=str(path))
+
+
+# ----------------------------------------------------------------------------- candidates
+
+
+Candidate = dict  # one value per searched key
+
+
+def candidate_spec(space: SearchSpace, cand: Candidate) -> NetworkSpec:
+    """The spec of one candidate (``UserError`` if the combination is invalid)."""
+    groups = list(cand["stage_groups"]) if "stage_groups" in cand else cand.get("groups", 3)
+    kw: dict[str, Any] = {}
+    if "units" in cand:
+        kw["units"] = list(cand["units"])
+    elif space.stages != 3:
+        kw["units"] = [4] * space.stages
+    for key in ("bottleneck_ratio", "stem_channels", "resolution", "shuffle"):
+        if key in cand:
+            kw[key] = cand[key]
+    return shufflenet_spec(groups, cand.get("scale", 1.0), name=candidate_name(cand), **kw)
+
+
+def candidate_name(cand: Candidate) -> str:
+    """A readable, unique name: s1x-g3-u4.8.4-b0.25-r224."""
+    parts = [f"s{cand.get('scale', 1.0):g}x"]
+    if "stage_groups" in cand:
+        parts.append("g" + ".".join(map(str, cand["stage_groups"])))
+    else:
+        parts.append(f"g{cand.get('groups', 3)}")
+    if "units" in cand:
+        parts.append("u" + ".".join(map(str, cand["units"])))
+    for key, tag in (("bottleneck_ratio", "b"), ("stem_channels", "stem"), ("resolution", "r")):
+        if key in cand:
+            parts.append(f"{tag}{cand[key]:g}")
+    if cand.get("shuffle") is False:
+        parts.append("noshuffle")
+    return "-".join(parts)
+
+
+def grid_candidates(space: SearchSpace) -> Iterable[Candidate]:
+    """Every combination of the space's choices, in a fixed order."""
+    axes = space._axes()
+    keys = list(axes)
+    for values in itertools.product(*(axes[k] for k in keys)):
+        yield dict(zip(keys, values))
+
+
+def random_candidates(space: SearchSpace, trials: int, seed: int) -> Iterable[Candidate]:
+    """``trials`` independent uniform draws (same seed, same candidates)."""
+    rng = random.Random(seed)
+    axes = space._axes()
+    for _ in range(trials):
+        yield {k: rng.choice(v) for k, v in axes.items()}
+
+
+# ----------------------------------------------------------------------------- phase 1
+
+
+@dataclass
+class ScreenResult:
+    """Phase 1's outcome: feasible rows, and counts of what was dropped and why."""
+
+    rows: list[dict]
+    evaluated: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    removed_by: dict[str, int] = field(default_factory=dict)
+    first_invalid: str = ""
+
+
+def analytic_row(spec: NetworkSpec) -> dict:
+    """The analytic metrics of a candidate (``memory`` = eager traffic bytes, fp32, batch 1)."""
+    t = totals(spec)
+    return {
+        "name": spec.name,
+        "params": t.params,
+        "macs": t.macs,
+        "macs_conv": t.macs_conv,
+        "memory": t.memory_bytes_eager,
+        "memory_fused": t.memory_bytes_fused,
+        "stage_channels": list(spec.stage_channels),
+        "groups": spec.groups,
+        "resolution": spec.resolution,
+        "latency": None,
+        "latency_spread": None,
+        "latency_noisy": None,
+        "synflow": None,
+    }
+
+
+def violated(space: SearchSpace, row: Mapping) -> list[str]:
+    """Names of the constraints ``row`` breaks (measured ones only once measured)."""
+    out = []
+    for key, limit in space.constraints.items():
+        metric, unit = CONSTRAINTS[key]
+        value = row.get(metric)
+        if value is not None and value / unit > limit:
+            out.append(key)
+    return out
+
+
+def screen(
+    space: SearchSpace,
+    candidates: Iterable[Candidate],
+    progress: Callable[[int], None] | None = None,
+) -> ScreenResult:
+    """Phase 1: cost model for every candidate; drop invalid, duplicate and infeasible ones.
+
+    Identical architectures (same ``arch_key``) are evaluated once.
+    """
+    result = ScreenResult([])
+    seen: set = set()
+    for cand in candidates:
+        result.evaluated += 1
+        try:
+            spec = candidate_spec(space, cand)
+        except UserError as e:
+            result.invalid += 1
+            result.first_invalid = result.first_invalid or f"{candidate_name(cand)}: {e}"
+            continue
+        key = spec.arch_key()
+        if key in seen:
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        row = analytic_row(spec)
+        row["candidate"] = cand
+        row["key"] = repr(key)
+        broken = violated(space, row)
+        for name in broken:
+            result.removed_by[name] = result.removed_by.get(name, 0) + 1
+        if not broken:
+            result.rows.append(row)
+        if progress and result.evaluated % 512 == 0:
+            progress(512)
+    return result
+
+
+# ----------------------------------------------------------------------------- Pareto
+
+
+def _vector(row: Mapping, objectives: Sequence[str], maximize: Sequence[str]) -> tuple:
+    return tuple(-row[o] if o in maximize else row[o] for o in objectives)
+
+
+def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
+    """A Pareto-dominates b (all objectives minimised): no worse anywhere, better somewhere."""
+    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
+
+
+def pareto_front(
+    rows: Sequence[dict], objectives: Sequence[str], maximize: Sequence[str] = ()
+) -> list[dict]:
+    """The non-dominated rows over ``objectives`` (rows missing a value are left out).
+
+    Objectives named in ``maximize`` are maximised, the others minimised. Sorted by the
+    first objective; ties in every objective are all kept.
+    """
+    usable = [r for r in rows if all(r.get(o) is not None for o in objectives)]
+    usable.sort(key=lambda r: _vector(r, objectives, maximize))
+    front: list[dict] = []
+    vectors: list[tuple] = []
+    for r in usable:
+        v = _vector(r, objectives, maximize)
+        if not any(dominates(f, v) for f in vectors):
+            front.append(r)
+            vectors.append(v)
+    return front
+
+
+def pareto_ranks(
+    rows: Sequence[dict], objectives: Sequence[str], maximize: Sequence[str] = ()
+) -> list[list[dict]]:
+    """Successive Pareto fronts (non-dominated sorting): rank 0 is the front."""
+    rest = list(rows)
+    ranks = []
+    while rest:
+        front = pareto_front(rest, objectives, maximize)
+        ranks.append(front)
+        ids = {id(r) for r in front}
+        rest = [r for r in rest if id(r) not in ids]
+    return ranks
+
+
+# ----------------------------------------------------------------------------- nsga2
+
+
+def nsga2_candidates(space: SearchSpace, trials: int, seed: int) -> list[Candidate]:
+    """Candidates proposed by Optuna's NSGA-II sampler on the analytic objectives.
+
+    Each trial's objectives come from the cost model (no torch); infeasible or invalid
+    candidates are reported as pruned so the sampler learns to avoid them.
+    """
+    try:
+        import optuna
+    except ImportError:
+        raise UserError(
+            "strategy: nsga2 needs optuna: pip install 'shufflenet-cli[search]'"
+        ) from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    analytic = [o for o in space.objectives if o in ANALYTIC] or ["macs", "memory"]
+    axes = space._axes()
+    sampler = optuna.samplers.NSGAIISampler(seed=seed)
+    directions = ["maximize" if o in space.maximize else "minimize" for o in analytic]
+    study = optuna.create_study(directions=directions, sampler=sampler)
+    out: list[Candidate] = []
+    for _ in range(trials):
+        trial = study.ask()
+        cand = {k: v[trial.suggest_int(k, 0, len(v) - 1)] for k, v in axes.items()}
+        out.append(cand)
+        try:
+            row = analytic_row(candidate_spec(space, cand))
+        except UserError:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            continue
+        if violated(space, row):
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            continue
+        study.tell(trial, [row[o] for o in analytic])
+    return out
+
+
+def sample_candidates(
+    space: SearchSpace, strategy: str = "grid", trials: int = 1000, seed: int = 0
+) -> Iterable[Candidate]:
+    """Candidates by strategy: 'grid' (all), 'random' (``trials`` draws), 'nsga2' (Optuna)."""
+    if strategy == "grid":
+        return grid_candidates(space)
+    if strategy == "random":
+        return random_candidates(space, trials, seed)
+    if strategy == "nsga2":
+        return nsga2_candidates(space, trials, seed)
+    raise UserError(f"strategy: {strategy!r} is not one of grid, random, nsga2")
+
+
+# ----------------------------------------------------------------------------- the search
+
+
+@dataclass
+class SearchResult:
+    """Everything a search found: screened rows, the front, counts, and what was measured."""
+
+    space: SearchSpace
+    screened: ScreenResult
+    front: list[dict]
+    measured: list[dict]
+    strategy: str
+    seed: int
+
+    def to_frame(self, which: str = "front"):
+        """'front', 'measured' or 'screened' rows as a pandas DataFrame."""
+        import pandas as pd
+
+        rows = {"front": self.front, "measured": self.measured, "screened": self.screened.rows}[
+            which
+        ]
+        return pd.DataFrame([{k: v for k, v in r.items() if k != "candidate"} for r in rows])
+
+
+def no_candidate_message(space: SearchSpace, s: ScreenResult) -> str:
+    """'no candidate meets the constraints' with the constraint that removed the most."""
+    if s.removed_by:
+        worst = max(s.removed_by, key=s.removed_by.get)
+        return (
+            f"constraints: no candidate meets the constraints; {worst} = "
+            f"{space.constraints[worst]:g} removed the most ({s.removed_by[worst]} of "
+            f"{s.evaluated - s.invalid - s.duplicates} valid candidates)"
+        )
+    if s.invalid and s.invalid == s.evaluated:
+        return f"space: every candidate is invalid (first: {s.first_invalid})"
+    return "space: no candidate to evaluate"
+
+
+def run_search(
+    space: SearchSpace,
+    *,
+    strategy: str = "grid",
+    trials: int = 1000,
+    seed: int = 0,
+    measure_top: int | None = None,
+    store=None,
+    threads: int = 1,
+    latency_kwargs: Mapping | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> SearchResult:
+    """Run both phases and return the result (a ``store`` makes it resumable).
+
+    ``measure_top``: how many phase-1 candidates phase 2 measures, best Pareto ranks first
+    (default: the whole analytic front, at most 32). ``progress(phase, done, total)``.
+    Each phase-2 measurement is written to the store as soon as it is made; measurements
+    already in the store are reused, never repeated.
+    """
+    cands = list(sample_candidates(space, strategy, trials, seed))
+    total = len(cands)
+    done = [0]
+
+    def tick(n: int) -> None:
+        done[0] += n
+        if progress:
+            progress("screening", min(done[0], total), total)
+
+    screened = screen(space, cands, tick)
+    if progress:
+        progress("screening", total, total)
+    if store is not None:
+        store.save_screened(screened.rows)
+    if not screened.rows:
+        raise UserError(no_candidate_message(space, screened))
+    if not space.needs_torch:
+        return SearchResult(space, screened, space_front(space, screened.rows), [], strategy, seed)
+    chosen = phase2_candidates(space, screened.rows, measure_top)
+    measure_phase2(
+        space,
+        chosen,
+        store=store,
+        threads=threads,
+        latency_kwargs=latency_kwargs or {},
+        progress=progress,
+    )
+    feasible = [r for r in chosen if not violated(space, r)]
+    if not feasible:
+        raise UserError(
+            no_candidate_message(
+                space,
+                ScreenResult(
+                    [],
+                    len(chosen),
+                    0,
+                    0,
+                    {
+                        k: sum(1 for r in chosen if k in violated(space, r))
+                        for k in space.constraints
+                    },
+                ),
+            )
+        )
+    return SearchResult(space, screened, space_front(space, feasible), chosen, strategy, seed)
+
+
+def space_front(space: SearchSpace, rows: Sequence[dict]) -> list[dict]:
+    """The Pareto front of ``rows`` under the space's objectives and directions."""
+    return pareto_front(rows, space.objectives, space.maximize)
+
+
+def phase2_candidates(space: SearchSpace, rows: list[dict], measure_top: int | None) -> list[dict]:
+    """Which screened rows phase 2 measures.
+
+    All objectives minimised (latency with MACs, params, memory): the best analytic Pareto
+    ranks first, ``measure_top`` of them (default: the analytic front, at most 32). With a
+    maximised objective (synflow), small networks are not better by default, so ``measure_top``
+    (default 32) rows spread evenly over the range of the first analytic objective (MACs).
+    """
+    analytic = [o for o in space.objectives if o in ANALYTIC] or ["macs", "memory"]
+    if space.maximize:
+        k = 32 if measure_top is None else measure_top
+        ordered = sorted(rows, key=lambda r: (r[analytic[0]], r["name"]))
+        if k >= len(ordered):
+            return ordered
+        if k <= 1:
+            return ordered[:k]
+        return [ordered[round(i * (len(ordered) - 1) / (k - 1))] for i in range(k)]
+    limit = measure_top if measure_top is not None else min(32, len(pareto_front(rows, analytic)))
+    chosen: list[dict] = []
+    for rank in pareto_ranks(rows, analytic):
+        chosen += rank
+        if len(chosen) >= limit:
+            break
+    return chosen[:limit]
+
+
+PHASE2_BATCH = 4  # candidates measured together (interleaved), then stored
+
+
+def measure_phase2(
+    space: SearchSpace,
+    rows: list[dict],
+    *,
+    store=None,
+    threads: int = 1,
+    latency_kwargs: Mapping,
+    progress=None,
+) -> None:
+    """Latency and/or synflow for ``rows`` (in place), reusing and filling the store."""
+    wants_latency = "latency" in space.objectives or "max_latency_ms" in space.constraints
+    wants_synflow = "synflow" in space.objectives
+    todo = []
+    for r in rows:
+        old = store.measurement(r["key"]) if store is not None else None
+        if old is not None:
+            r.update(old)
+        if (wants_latency and r.get("latency") is None) or (
+            wants_synflow and r.get("synflow") is None
+        ):
+            todo.append(r)
+    n_done = len(rows) - len(todo)
+    if progress:
+        progress("measuring", n_done, len(rows))
+    for i in range(0, len(todo), PHASE2_BATCH):
+        batch = todo[i : i + PHASE2_BATCH]
+        specs = [candidate_spec(space, r["candidate"]) for r in batch]
+        if wants_latency:
+            from ..measure.latency import measure_latency
+
+            for r, lat in zip(batch, measure_latency(specs, threads=threads, **latency_kwargs)):
+                if lat.error:  # the backend cannot run it: no latency, so it cannot be on a
+                    r["latency_error"] = lat.error  # front that needs one
+                    continue
+                r.update(
+                    latency=lat.median_ms, latency_spread=lat.spread_ms, latency_noisy=lat.noisy
+                )
+        if wants_synflow:
+            from ..measure.proxy import synflow
+
+            for r, spec in zip(batch, specs):
+                r["synflow"] = synflow(spec)
+        if store is not None:
+            for r in batch:
+                store.save_measurement(r)
+        n_done += len(batch)
+        if progress:
+            progress("measuring", n_done, len(rows))
+
+
+def search(space: SearchSpace | Mapping | str, **kwargs) -> pd.DataFrame:  # noqa: F821
+    """Run a search and return its Pareto front as a pandas DataFrame.
+
+    ``space``: a ``SearchSpace``, its dict form, or a YAML path. Keyword arguments as
+    ``run_search`` (strategy, trials, seed, measure_top, store, threads, latency_kwargs).
+
+    Example::
+
+        >>> from shufflenet_cli.search import search
+        >>> front = search({"space": {"groups": [1, 3, 8], "scale": [0.5, 1.0]},
+        ...                 "objectives": {"minimize": ["macs", "memory"]}})
+        >>> list(front["name"])[:1]
+        ['s0.5x-g1']
+    """
+    if isinstance(space, str):
+        space = load_space(space)
+    elif isinstance(space, Mapping):
+        space = space_from_dict(space)
+    return run_search(space, **kwargs).to_frame("front")

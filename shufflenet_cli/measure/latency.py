@@ -1,0 +1,422 @@
+"""Latency measurement protocol (CPU, eager PyTorch).
+
+The protocol, and why:
+
+1. Eval mode and ``torch.inference_mode``; batch 1 by default; a fixed thread count (default 1)
+   set for the whole run and recorded: thread count changes the kernels PyTorch picks.
+2. Warm-up of every model before any timing: a first call costs 1.6-3x the steady state.
+3. The compared models are interleaved in windows (A B C, B C A, C A B, ...), so drift of a
+   shared machine (another job starting, frequency changes) hits every model alike.
+4. Each window is one ``torch.utils.benchmark.Timer.blocked_autorange`` (no hand-rolled loops);
+   its median is one sample. The result is the median of window medians; the spread is their
+   interquartile range (IQR).
+5. A result whose IQR exceeds ``NOISY_FRACTION`` (10%) of its median is flagged noisy, in the
+   table and in the JSON, rather than silently trusted.
+6. Background load: /proc/stat's busy time minus this process's own CPU time, per window. A
+   window during which other processes kept more than ``LOAD_THRESHOLD`` cores busy is
+   measured again (up to ``MAX_REDO`` times); if it stays loaded it is kept, counted in
+   ``loaded_windows`` and the result is flagged noisy.
+7. A steady allocator: with glibc, freed memory is kept in the process from the first
+   measurement on (``keep_freed_memory``: no mmap for large blocks, no heap trimming). glibc's
+   defaults adapt its mmap threshold to the history of the process, so one process's forward
+   pass reuses its activation memory while another's returns it to the OS and page-faults it
+   back on every call: here, MobileNet 0.5 channels-last ran at 6.3 ms with about 1,000 minor
+   page faults per call in one process and at 5.2 ms with none in another. Steady state is
+   what a deployed runtime (with its own arena or a caching allocator) sees. Minor page faults
+   per call are counted and reported (``faults_per_call``), so a leftover is visible; the count
+   includes the few calls the timer makes to size its blocks, so it errs high by a few percent.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import math
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from ..model.spec import NetworkSpec
+
+NOISY_FRACTION = 0.10
+LOAD_THRESHOLD = 0.25  # other processes' CPU use during a window, in cores
+MAX_REDO = 2
+DEFAULT_WINDOWS = 20
+DEFAULT_WINDOW_TIME = 0.1  # seconds per model per window
+DEFAULT_WARMUP_TIME = 0.3  # seconds per model before the first window
+
+# What the '!' beside a latency means (latency.py flags a result noisy for either reason).
+NOISY_NOTE = (
+    "'!' = noisy (IQR > 10% of median, or windows still under other processes' load "
+    "after being redone)."
+)
+
+
+@dataclass
+class LatencyResult:
+    """Latency of one network: median of window medians, IQR spread, noise flag, raw windows."""
+
+    name: str
+    median_ms: float
+    spread_ms: float
+    noisy: bool
+    window_ms: list[float] = field(default_factory=list)
+    threads: int = 1
+    batch_size: int = 1
+    backend: str = "eager"
+    error: str | None = None  # why the backend could not run this network (then no figures)
+    loaded_windows: int = 0  # windows still under other processes' load after being redone
+    faults_per_call: float = 0.0  # minor page faults per forward pass (median over windows)
+
+    def to_dict(self) -> dict:
+        """Plain dict (JSON-ready)."""
+        return asdict(self)
+
+
+class CpuLoad:
+    """CPU time of the whole machine (/proc/stat) and of this process, to see other load.
+
+    ``CpuLoad.sample()`` before a window, ``.other_cores_busy()`` after it: the average number
+    of cores that other processes kept busy meanwhile (0 where /proc/stat is unavailable).
+    """
+
+    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, machine_busy_s: float | None, own_s: float, wall: float):
+        self.machine_busy_s, self.own_s, self.wall = machine_busy_s, own_s, wall
+
+    @staticmethod
+    def _machine_busy() -> float | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as f:
+                fields = f.readline().split()[1:]
+        except OSError:
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+        return (user + nice + system + irq + softirq + steal) / CpuLoad.TICK
+
+    @classmethod
+    def sample(cls) -> CpuLoad:
+        """The counters now."""
+        t = os.times()
+        return cls(cls._machine_busy(), t.user + t.system, time.perf_counter())
+
+    def other_cores_busy(self) -> float:
+        """Cores other processes kept busy since this sample (averaged over the wall time)."""
+        now = CpuLoad.sample()
+        if self.machine_busy_s is None or now.machine_busy_s is None:
+            return 0.0
+        wall = now.wall - self.wall
+        other = (now.machine_busy_s - self.machine_busy_s) - (now.own_s - self.own_s)
+        return max(0.0, other) / wall if wall > 0 else 0.0
+
+
+# glibc's mallopt parameters (malloc.h): keep freed memory, never mmap a block
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_MAX = -1, -2, -4
+_KEEP = {_M_TRIM_THRESHOLD: 2**31 - 1, _M_TOP_PAD: 64 << 20, _M_MMAP_MAX: 0}
+
+
+@functools.lru_cache(maxsize=1)
+def _mallopt():
+    """Glibc's ``mallopt`` through ctypes, or None on another C library or platform."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.mallopt
+    except (OSError, AttributeError):
+        return None
+
+
+def allocator_policy() -> str:
+    """How the protocol sets the C allocator here (recorded with every latency figure)."""
+    return (
+        "glibc, freed memory kept (mallopt)"
+        if _mallopt() is not None
+        else "system default (not glibc)"
+    )
+
+
+@functools.lru_cache(maxsize=1)  # once per process: the policy stays
+def keep_freed_memory() -> bool:
+    """Make glibc keep freed memory in this process from now on, so no call pays page faults
+    for memory the previous call released; True when applied (glibc), False elsewhere.
+
+    Called before every timing (latency, profiler breakdown, roofline calibration), so all of
+    them see the same allocator. It is not undone: once any ``mallopt`` setting is made, glibc
+    never returns to its adaptive thresholds, and its fixed defaults would make later work
+    page-fault more than in a fresh process. The cost is that the process keeps the memory it
+    has freed (the activations of the largest network measured) until it exits.
+    """
+    mallopt = _mallopt()
+    if mallopt is None:
+        return False
+    for param, value in _KEEP.items():
+        mallopt(param, value)
+    return True
+
+
+def _minor_faults() -> int:
+    """Minor page faults of this process so far (0 where getrusage is missing)."""
+    try:
+        import resource
+    except ImportError:
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def environment(threads: int, backend: str = "eager") -> dict:
+    """What a latency figure depends on: torch version, backend, threads, CPU, Python."""
+    import torch
+
+    return {
+        "torch": torch.__version__,
+        "backend": backend,
+        "threads": threads,
+        "cpu": cpu_model(),
+        "cpu_count": _cpu_count(),
+        "python": platform.python_version(),
+        "allocator": allocator_policy(),
+    }
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def summarize_windows(
+    name: str, window_s: Sequence[float], threads: int, batch_size: int, backend: str = "eager"
+) -> LatencyResult:
+    """Median of window medians and IQR spread, flagged noisy above ``NOISY_FRACTION``."""
+    ms = [w * 1e3 for w in window_s]
+    med = statistics.median(ms)
+    if len(ms) >= 2:
+        q = statistics.quantiles(ms, n=4, method="inclusive")
+        spread = q[2] - q[0]
+    else:
+        spread = 0.0
+    return LatencyResult(
+        name, med, spread, spread > NOISY_FRACTION * med, ms, threads, batch_size, backend
+    )
+
+
+def measure_latency(
+    specs: NetworkSpec | Sequence[NetworkSpec],
+    *,
+    threads: int = 1,
+    batch_size: int = 1,
+    windows: int = DEFAULT_WINDOWS,
+    window_time: float = DEFAULT_WINDOW_TIME,
+    warmup_time: float = DEFAULT_WARMUP_TIME,
+    progress: Callable[[str], None] | None = None,
+    backend: str = "eager",
+) -> LatencyResult | list[LatencyResult]:
+    """Measure the CPU latency of one or several networks with the protocol above.
+
+    Several specs are measured together, interleaved, so their ratios are fair. ``progress``
+    is called with a short description after each step (``windows + 1`` steps per model).
+    ``backend`` is one of ``backends.BACKENDS``; each network's output is checked against eager
+    before timing, and a network the backend cannot run gets a result with ``error`` set.
+    Returns one ``LatencyResult`` for one spec, else a list in the input order.
+
+    Example::
+
+        >>> from shufflenet_cli import measure_latency, shufflenet_spec, mobilenet_spec
+        >>> a, b = measure_latency([shufflenet_spec(groups=3), mobilenet_spec(0.5)])
+        >>> ratio = a.median_ms / b.median_ms
+    """
+    import torch
+
+    from .backends import check_backend_name
+
+    single = not isinstance(specs, (list, tuple))
+    spec_list = [specs] if single else list(specs)
+    _check_protocol(threads, batch_size, windows, window_time, warmup_time)
+    check_backend_name(backend)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    errors: dict[int, str] = {}
+    keep_freed_memory()
+    try:
+        return _measure(
+            spec_list,
+            single,
+            threads,
+            batch_size,
+            windows,
+            window_time,
+            warmup_time,
+            progress,
+            backend,
+            errors,
+        )
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _measure(
+    spec_list,
+    single,
+    threads,
+    batch_size,
+    windows,
+    window_time,
+    warmup_time,
+    progress,
+    backend,
+    errors,
+):
+    """The body of ``measure_latency`` (threads and allocator already set)."""
+    import torch
+    from torch.utils.benchmark import Timer
+
+    from ..model.nn import build_model, example_input
+    from .backends import BackendError, prepare
+
+    timers: dict[int, Timer] = {}
+    for i, spec in enumerate(spec_list):
+        model = build_model(spec, batch_size).eval()
+        x = example_input(spec, batch_size)
+        try:
+            fn = prepare(model, x, backend, threads)
+        except BackendError as e:
+            errors[i] = str(e)
+            continue
+        timers[i] = Timer("fn()", globals={"fn": fn}, num_threads=threads, label=spec.name)
+    samples: list[list[float]] = [[] for _ in spec_list]
+    loaded_count = [0] * len(spec_list)
+    faults: list[list[float]] = [[] for _ in spec_list]
+    with torch.inference_mode():
+        for i, timer in timers.items():
+            timer.blocked_autorange(min_run_time=warmup_time)
+            if progress:
+                progress(f"warm-up {spec_list[i].name}")
+        order = list(timers)
+        n = len(order)
+        for w in range(windows):
+            for k in range(n):
+                i = order[(w + k) % n]  # rotate so no model always follows the same one
+                for _attempt in range(MAX_REDO + 1):
+                    before, faults_before = CpuLoad.sample(), _minor_faults()
+                    m = timers[i].blocked_autorange(min_run_time=window_time)
+                    calls = len(m.times) * m.number_per_run
+                    loaded = before.other_cores_busy() > LOAD_THRESHOLD
+                    if not loaded:
+                        break  # a loaded window is measured again, up to MAX_REDO times
+                samples[i].append(m.median)
+                faults[i].append((_minor_faults() - faults_before) / max(calls, 1))
+                loaded_count[i] += loaded
+                if progress:
+                    progress(f"window {w + 1}/{windows} {spec_list[i].name}")
+    results = []
+    for i, s in enumerate(spec_list):
+        if i in errors:
+            results.append(
+                LatencyResult(
+                    s.name, math.nan, math.nan, False, [], threads, batch_size, backend, errors[i]
+                )
+            )
+            if progress:  # keep the progress total honest for skipped networks
+                for _ in range(windows + 1):
+                    progress(f"{backend} cannot run {s.name}")
+        else:
+            r = summarize_windows(s.name, samples[i], threads, batch_size, backend)
+            r.loaded_windows = loaded_count[i]
+            r.faults_per_call = statistics.median(faults[i])
+            r.noisy = r.noisy or loaded_count[i] > 0
+            results.append(r)
+    return results[0] if single else results
+
+
+def _check_protocol(threads, batch_size, windows, window_time, warmup_time) -> None:
+    from ..errors import UserError
+
+    for name, value in (("threads", threads), ("batch_size", batch_size), ("windows", windows)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UserError(f"{name}: {value!r} must be a positive whole number")
+    if threads > 256:
+        raise UserError(f"threads: {threads} is absurd (at most 256)")
+    for name, value in (("window_time", window_time), ("warmup_time", warmup_time)):
+        if not isinstance(value, (int, float)) or value <= 0:
+            raise UserError(f"{name}: {value!r} must be a positive number of seconds")
+
+
+def measure_in_fresh_processes(
+    specs: Sequence[NetworkSpec],
+    runs: int,
+    *,
+    threads: int = 1,
+    batch_size: int = 1,
+    backend: str = "eager",
+    progress: Callable[[str], None] | None = None,
+) -> list[list[float | None]]:
+    """Repeat the whole measurement in ``runs`` fresh Python processes.
+
+    Each process runs ``shufflenet-cli profile`` on the same specs (written as YAML), with the
+    interleaved protocol. Returns, per spec, the median latency (ms) of each process, or None
+    where the backend could not run it. Different processes land on different memory layouts,
+    thread placements and cache states: the spread between them is what a user who measures
+    once should expect.
+    """
+    import json
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    from ..errors import UserError
+    from ..model.spec import spec_to_dict
+
+    per_spec: list[list[float | None]] = [[] for _ in specs]
+    with tempfile.TemporaryDirectory(prefix="shufflenet-cli-") as folder:
+        args = [
+            sys.executable,
+            "-m",
+            "shufflenet_cli",
+            "profile",
+            "--baseline",
+            "none",
+            "--threads",
+            str(threads),
+            "--batch-size",
+            str(batch_size),
+            "--backend",
+            backend,
+            "--format",
+            "json",
+        ]
+        for i, spec in enumerate(specs):
+            path = Path(folder) / f"{i:03d}.yaml"
+            path.write_text(yaml.safe_dump(spec_to_dict(spec), sort_keys=False))
+            args += ["--spec", str(path)]
+        for run in range(runs):
+            done = subprocess.run(args, capture_output=True, text=True)
+            if done.returncode != 0:
+                last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+                raise UserError(f"repeat-process: process {run + 1} failed: {last}")
+            rows = json.loads(done.stdout)
+            for i, row in enumerate(rows):
+                per_spec[i].append(row["latency_ms"])
+            if progress:
+                progress(f"process {run + 1}/{runs} ({backend})")
+    return per_spec

@@ -1,0 +1,339 @@
+"""Roofline: a lower bound on latency from the cost model and this machine's measured limits.
+
+Calibration (once per machine, thread count and torch version; cached as JSON under
+``$XDG_CACHE_HOME/shufflenet-cli`` or ``~/.cache/shufflenet-cli``):
+
+* peak compute: the best GFLOP/s of several large fp32 matrix multiplies (torch) and a large
+  1x1 convolution (eager, and ONNX Runtime where installed) at the thread count;
+* bandwidth: GB/s at working-set sizes from cache to memory, the better of a tensor copy (read
+  + write, one call per copy) and a read of the same bytes many times over inside one call (a
+  sum over a stride-0 expanded view), which keeps per-call overhead out of the cache figures.
+
+For every layer of the plan, the bound is ``max(FLOPs / peak, bytes / bandwidth)`` where FLOPs
+= 2 x MACs and bytes = the layer's memory traffic from the cost model: eager traffic for the
+backends that run op by op (eager, channels_last); for those that fuse (torchscript, compile,
+onnxruntime) the fused traffic (BN folded, ReLU and shuffle fused) with, beyond it, each
+residual add folded into its conv (only the identity is read) and each concat written in place
+(``_fused_floor``), so a backend does not beat its bound by fusing what the bound counts.
+Bytes move at the highest bandwidth measured for any working set at least as large as the
+largest calibrated size not above the layer's (caches only help, so that rate is never below
+what the layer can get). A network's bound is the sum over its
+layers; bound / measured is how close a backend comes to what the hardware allows. A bound above
+a measurement would be a wrong bound, and the tests check that it never is, on every preset, for
+eager and for the fastest fusing backends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ..model.cost import dtype_bytes, layer_cost
+from ..model.plan import build_plan
+from ..model.spec import NetworkSpec
+
+TRAFFIC_BY_BACKEND = {
+    "eager": "eager",
+    "channels_last": "eager",
+    "torchscript": "fused",
+    "compile": "fused",
+    "onnxruntime": "fused",
+}
+CALIBRATION_VERSION = 4  # bump when the calibration's method changes: old caches are ignored
+WORKING_SETS = (16 << 10, 128 << 10, 1 << 20, 8 << 20, 64 << 20)  # bytes moved per copy
+QUICK_WORKING_SETS = (16 << 10, 1 << 20, 16 << 20)
+
+
+def cache_dir() -> Path:
+    """Where calibrations are kept."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "shufflenet-cli"
+
+
+def _timeit(stmt_fn, min_run_time: float, threads: int) -> float:
+    """Seconds per call of the fastest timed block at ``threads``: a bound wants what the
+    hardware does at its best, and noise only ever makes a block slower."""
+    from torch.utils.benchmark import Timer
+
+    m = Timer("f()", globals={"f": stmt_fn}, num_threads=threads).blocked_autorange(
+        min_run_time=min_run_time
+    )
+    return min(m.times)
+
+
+def calibrate(threads: int = 1, quick: bool = False, use_cache: bool = True) -> dict:
+    """Peak GFLOP/s and bandwidth (GB/s) per working-set size at ``threads``; cached.
+
+    ``quick`` uses a smaller matrix, fewer sizes and shorter timing (for tests); its result is
+    cached under its own key.
+    """
+    import torch
+
+    from ..files import write_atomic
+    from .latency import cpu_model
+
+    key = {
+        "cpu": cpu_model(),
+        "torch": torch.__version__,
+        "threads": threads,
+        "quick": quick,
+        "method": CALIBRATION_VERSION,
+    }
+    name = (
+        "roofline-"
+        + "-".join(str(v).replace(" ", "_").replace("/", "_") for v in key.values())
+        + ".json"
+    )
+    path = cache_dir() / name
+    if use_cache and path.is_file():
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            pass  # a damaged cache is measured again
+    from .latency import keep_freed_memory
+
+    keep_freed_memory()  # the allocator latency is measured under
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    run_time = 0.05 if quick else 0.3
+    try:
+        peak_by_kernel = {}
+        for n in (512,) if quick else (512, 1024, 2048):
+            a, b = torch.randn(n, n), torch.randn(n, n)
+            out = torch.empty(n, n)
+            t = _timeit(lambda a=a, b=b, out=out: torch.mm(a, b, out=out), run_time, threads)
+            peak_by_kernel[f"matmul {n} (torch)"] = 2 * n**3 / t / 1e9
+        peak_by_kernel.update(_conv_peaks(threads, run_time))
+        peak = max(peak_by_kernel.values())  # the best any kernel here attains
+        copy_gbs, read_gbs = {}, {}
+        for size in QUICK_WORKING_SETS if quick else WORKING_SETS:
+            elems = max(1, size // 8)  # half read, half written, fp32
+            src, dst = torch.randn(elems), torch.empty(elems)
+            t = _timeit(lambda dst=dst, src=src: dst.copy_(src), run_time, threads)
+            copy_gbs[str(size)] = 2 * elems * 4 / t / 1e9
+            # the same `size` bytes read `repeats` times in one call: no per-call overhead
+            data = torch.randn(max(1, size // 4))
+            repeats = max(1, (64 << 20) // size)
+            view = data.expand(repeats, data.numel())
+            t = _timeit(lambda view=view: view.sum(), run_time, threads)
+            read_gbs[str(size)] = repeats * data.numel() * 4 / t / 1e9
+    finally:
+        torch.set_num_threads(previous)
+    bandwidth = {k: max(copy_gbs[k], read_gbs[k]) for k in copy_gbs}
+    result = {
+        **key,
+        "peak_gflops": peak,
+        "peak_by_kernel": peak_by_kernel,
+        "bandwidth_gbs": bandwidth,
+        "copy_gbs": copy_gbs,
+        "read_gbs": read_gbs,
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(result, indent=2))
+    except OSError:
+        pass  # no cache folder: still return the measurement
+    return result
+
+
+def _conv_peaks(threads: int, run_time: float) -> dict[str, float]:
+    """GFLOP/s of a large 1x1 convolution (512 to 512 channels, 28x28) on the backends whose
+    kernels differ from torch's matmul and that prepare in a second (eager oneDNN, ONNX
+    Runtime's MLAS where installed): a backend must not beat the peak its bound assumes."""
+    import torch
+
+    from .backends import BackendError, prepare
+
+    conv = torch.nn.Conv2d(512, 512, 1, bias=False).eval()
+    x = torch.randn(1, 512, 28, 28)
+    flops = 2 * 512 * 512 * 28 * 28
+    peaks = {}
+    for backend in ("eager", "onnxruntime"):
+        try:
+            fn = prepare(conv, x, backend, threads)
+        except BackendError:
+            continue  # onnxruntime not installed: its kernels are not used anywhere either
+        with torch.inference_mode():
+            peaks[f"conv1x1 512x28x28 ({backend})"] = flops / _timeit(fn, run_time, threads) / 1e9
+    return peaks
+
+
+def _bandwidth_for(nbytes: int, calib: dict) -> float:
+    """GB/s a layer moving ``nbytes`` can at best get: the highest rate measured for any working
+    set at least as large as the largest calibrated size not above ``nbytes``."""
+    sizes = sorted((int(k), v) for k, v in calib["bandwidth_gbs"].items())
+    floor = max([s for s, _ in sizes if s <= nbytes], default=sizes[0][0])
+    return max(g for s, g in sizes if s >= floor)
+
+
+def _fused_floor(layer, act_fused: int) -> int:
+    """Activation elements a fusing runtime must still move for ``layer``: the cost model's
+    fused traffic, less what a runtime can also fuse away. ONNX Runtime folds each residual add
+    into the conv before it (that conv reads the identity and writes the sum: only the
+    identity's read is left), and a concat's inputs can be written in place by their
+    producers (nothing left)."""
+    if layer.op == "add":
+        return layer.extra_in
+    if layer.op == "concat":
+        return 0
+    return act_fused
+
+
+def traffic_for(backend: str) -> str:
+    """Which traffic of the cost model bounds ``backend``: "eager" (op by op) or "fused"."""
+    from .backends import check_backend_name
+
+    return TRAFFIC_BY_BACKEND[check_backend_name(backend)]
+
+
+def layer_bounds(
+    spec: NetworkSpec, calib: dict, batch_size: int = 1, traffic: str = "eager"
+) -> list[dict]:
+    """Per layer: FLOPs, bytes, compute bound, memory bound and their max (seconds).
+
+    ``traffic`` is "eager" (every op reads and writes its tensors) or "fused" (see
+    ``traffic_for``)."""
+    if traffic not in ("eager", "fused"):
+        raise ValueError(f"traffic: {traffic!r} is not 'eager' or 'fused'")
+    rows = []
+    elem = dtype_bytes("fp32")
+    peak = calib["peak_gflops"] * 1e9
+    for placed in build_plan(spec).layers():
+        c = layer_cost(placed.layer)
+        flops = 2 * c.macs * batch_size
+        if traffic == "eager":
+            nbytes = (c.act_eager * batch_size + c.weights_eager) * elem
+        else:
+            nbytes = (_fused_floor(placed.layer, c.act_fused) * batch_size + c.weights_fused) * elem
+        bw = _bandwidth_for(nbytes, calib) * 1e9
+        compute_s, memory_s = flops / peak, nbytes / bw
+        rows.append(
+            {
+                "layer": placed.path,
+                "kind": placed.layer.kind,
+                "flops": flops,
+                "bytes": nbytes,
+                "compute_s": compute_s,
+                "memory_s": memory_s,
+                "bound_s": max(compute_s, memory_s),
+            }
+        )
+    return rows
+
+
+def network_bound(
+    spec: NetworkSpec, calib: dict, batch_size: int = 1, traffic: str = "eager"
+) -> dict:
+    """The network's lower bound (ms) and how much of it is compute- or memory-bound."""
+    rows = layer_bounds(spec, calib, batch_size, traffic)
+    bound = sum(r["bound_s"] for r in rows)
+    memory_bound = sum(r["bound_s"] for r in rows if r["memory_s"] >= r["compute_s"])
+    return {
+        "name": spec.name,
+        "bound_ms": bound * 1e3,
+        "compute_ms": sum(r["compute_s"] for r in rows) * 1e3,
+        "memory_ms": sum(r["memory_s"] for r in rows) * 1e3,
+        "memory_bound_share": memory_bound / bound if bound else 0.0,
+        "flops": sum(r["flops"] for r in rows),
+        "bytes": sum(r["bytes"] for r in rows),
+    }
+
+
+def bound_vs_measured(
+    specs: Sequence[NetworkSpec],
+    calib: dict,
+    backends: Sequence[str] = ("eager",),
+    threads: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict]:
+    """One row per backend and network: ``network_bound`` with that backend's traffic beside
+    the latency measured on it (``latency.measure_latency``), and bound / measured as
+    ``efficiency``; ``error`` says why a backend could not run a network (no figures then)."""
+    from .latency import measure_latency
+
+    rows = []
+    for backend in backends:
+        traffic = traffic_for(backend)
+        measured = measure_latency(list(specs), threads=threads, backend=backend, progress=progress)
+        for spec, lat in zip(specs, measured):
+            b = network_bound(spec, calib, traffic=traffic)
+            ok = lat.error is None
+            rows.append(
+                {
+                    **b,
+                    "backend": backend,
+                    "traffic": traffic,
+                    "measured_ms": lat.median_ms if ok else None,
+                    "efficiency": b["bound_ms"] / lat.median_ms if ok else None,
+                    "error": lat.error,
+                }
+            )
+    return rows
+
+
+def layer_efficiency(
+    spec: NetworkSpec, calib: dict, threads: int = 1, runs: int = 10
+) -> list[dict]:
+    """Per layer with multiply-adds (convs, FC), eager: its bound from ``layer_bounds``, its
+    time from ``breakdown.op_breakdown`` (torch.profiler's self CPU time inside the module,
+    which includes a few microseconds of profiler overhead per op) and bound / profiled."""
+    from .breakdown import op_breakdown
+
+    profiled = {
+        r["layer"]: r["ms"] for r in op_breakdown(spec, threads=threads, runs=runs)["by_layer"]
+    }
+    rows = []
+    for r in layer_bounds(spec, calib):
+        stage, _, leaf = r["layer"].partition(".")
+        # a stage that is a single layer (fc, maxpool) is one module: plan "fc.fc" is module "fc"
+        ms = profiled.get(r["layer"], profiled.get(stage) if stage == leaf else None)
+        if r["flops"] <= 0 or ms is None:
+            continue
+        rows.append(
+            {
+                "name": spec.name,
+                "layer": r["layer"],
+                "kind": r["kind"],
+                "flops": r["flops"],
+                "bytes": r["bytes"],
+                "bound_ms": r["bound_s"] * 1e3,
+                "compute_ms": r["compute_s"] * 1e3,
+                "memory_ms": r["memory_s"] * 1e3,
+                "profiled_ms": ms,
+                "gflops": r["flops"] / (ms / 1e3) / 1e9 if ms else None,
+                "efficiency": r["bound_s"] * 1e3 / ms if ms else None,
+            }
+        )
+    return rows
+
+
+def op_kind_points(spec: NetworkSpec, calib: dict, threads: int = 1) -> list[dict]:
+    """One roofline point per op kind that does multiply-adds (eager): the kind's FLOPs and
+    eager traffic from the cost model, its time from ``breakdown.op_breakdown`` (torch.profiler,
+    which adds a few microseconds per op), and the sum of its layers' bounds."""
+    from ..model.cost import analyze
+    from .breakdown import op_breakdown
+
+    cost = analyze(spec).by_kind().set_index("kind")
+    bounds: dict[str, float] = {}
+    for r in layer_bounds(spec, calib):
+        bounds[r["kind"]] = bounds.get(r["kind"], 0.0) + r["bound_s"]
+    points = []
+    for r in op_breakdown(spec, threads=threads)["by_kind"]:
+        macs = int(cost["macs"].get(r["kind"], 0))
+        if macs <= 0 or r["ms"] <= 0:
+            continue  # no FLOPs: no place on a FLOP/s axis
+        points.append(
+            {
+                "name": spec.name,
+                "kind": r["kind"],
+                "label": r["label"],
+                "flops": 2 * macs,
+                "bytes": int(cost["memory_bytes_eager"][r["kind"]]),
+                "measured_ms": r["ms"],
+                "bound_ms": bounds.get(r["kind"], 0.0) * 1e3,
+            }
+        )
+    return points

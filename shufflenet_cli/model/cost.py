@@ -1,0 +1,291 @@
+"""Analytic cost model: parameters, multiply-adds and memory traffic, from the layer plan.
+
+Counting conventions (printed under every table; see ``CONVENTIONS``):
+
+* MACs: multiply-adds of conv and FC layers, one fused multiply-add = 1. This is what both
+  papers call "FLOPs". ``macs_conv`` leaves the FC out (ShuffleNet's Table 1 convention);
+  ``macs`` includes it (MobileNet's Table 6 convention). FLOPs, where shown, = 2 x MACs.
+* Params: every learnable tensor: conv weights, BN weight and bias, FC weight and bias.
+* Memory traffic: elements each op reads and writes (inputs + outputs + weights) times the
+  element size of the dtype. ``eager`` runs every op as its own pass (BN reads weight, bias,
+  running mean and variance; ReLU, shuffle, add, concat and pooling all move data); ``fused``
+  folds BN into the conv (which gains a bias), fuses ReLU into its producer and the shuffle
+  into the next conv's read. For a 1x1 conv the eager traffic is ShuffleNet V2's
+  MAC = hw(c1 + c2) + c1 c2 / g elements.
+
+Everything is closed-form arithmetic over ``Layer``s; per-unit sums are cached, so the totals
+of a network cost a handful of dictionary look-ups (the search's screening path).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..errors import UserError
+from .plan import KIND_LABELS, Layer, Plan, Unit, build_plan, unit_layers
+from .spec import NetworkSpec
+
+if TYPE_CHECKING:  # pandas is imported where a table is made
+    import pandas as pd
+
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "int8": 1}
+
+CONVENTIONS = (
+    "MACs = multiply-adds of conv + FC (the papers' 'FLOPs'; FLOPs = 2 x MACs); conv-only MACs "
+    "leave the FC out (ShuffleNet Table 1); params include BN and FC bias; memory traffic = "
+    "bytes read + written per op (inputs, outputs, weights), eager = every op its own pass, "
+    "fused = BN folded, ReLU and shuffle fused"
+)
+
+
+class LayerCost(NamedTuple):
+    """Costs of one layer; activation traffic per sample, weight traffic once per pass."""
+
+    params: int
+    macs: int
+    macs_fc: int
+    act_eager: int
+    weights_eager: int
+    act_fused: int
+    weights_fused: int
+
+    def __add__(self, other):  # element-wise, so sums over layers read naturally
+        return LayerCost(*(a + b for a, b in zip(self, other)))
+
+    def __mul__(self, k: int):
+        return LayerCost(*(a * k for a in self))
+
+
+ZERO = LayerCost(0, 0, 0, 0, 0, 0, 0)
+
+
+def _elems(shape: tuple[int, int, int]) -> int:
+    c, h, w = shape
+    return c * h * w
+
+
+@lru_cache(maxsize=262144)
+def layer_cost(layer: Layer) -> LayerCost:
+    """Params, MACs and memory traffic (elements) of one layer, by the conventions above."""
+    cin = layer.in_shape[0]
+    cout = layer.out_shape[0]
+    acts = _elems(layer.in_shape) + layer.extra_in + _elems(layer.out_shape)
+    macs = macs_fc = 0
+    if layer.op == "conv":
+        weights = (cin // layer.groups) * cout * layer.kernel * layer.kernel
+        params = weights + (cout if layer.bias else 0)
+        # every output element takes (cin / g) * k * k multiply-adds
+        macs = _elems(layer.out_shape) * (cin // layer.groups) * layer.kernel * layer.kernel
+        w_eager = params
+        w_fused = params + (cout if layer.folds_bn and not layer.bias else 0)
+    elif layer.op == "fc":
+        params = cin * cout + (cout if layer.bias else 0)
+        macs = macs_fc = cin * cout
+        w_eager = w_fused = params
+    elif layer.op == "bn":
+        params = 2 * cin  # weight and bias; running mean and variance are buffers
+        w_eager = 4 * cin  # inference BN reads all four per-channel vectors
+        w_fused = 0
+    else:  # relu, shuffle, add, concat, pools: no weights
+        params = w_eager = w_fused = 0
+    act_fused = 0 if layer.fused else acts
+    if layer.fused:
+        w_fused = 0
+    return LayerCost(params, macs, macs_fc, acts, w_eager, act_fused, w_fused)
+
+
+@lru_cache(maxsize=65536)
+def unit_cost(unit: Unit) -> LayerCost:
+    """Sum of ``layer_cost`` over a unit's layers (cached by unit shape)."""
+    total = ZERO
+    for layer in unit_layers(unit):
+        total = total + layer_cost(layer)
+    return total
+
+
+@lru_cache(maxsize=65536)
+def block_cost(unit: Unit, repeat: int) -> LayerCost:
+    """Cost of ``repeat`` identical units (cached)."""
+    return unit_cost(unit) * repeat
+
+
+def plan_cost(plan: Plan) -> LayerCost:
+    """Sum of the costs of every layer of a plan (repeated units counted ``repeat`` times)."""
+    return LayerCost(*map(sum, zip(*(block_cost(b.unit, b.repeat) for b in plan.blocks))))
+
+
+def traffic_bytes(
+    act_elems: int, weight_elems: int, batch_size: int = 1, dtype: str = "fp32"
+) -> int:
+    """Memory traffic in bytes: activations scale with the batch, weights are read once."""
+    return (act_elems * batch_size + weight_elems) * dtype_bytes(dtype)
+
+
+def dtype_bytes(dtype: str) -> int:
+    """Bytes per element of ``dtype`` ('fp32', 'fp16', 'int8')."""
+    try:
+        return DTYPE_BYTES[dtype]
+    except KeyError:
+        raise UserError(f"dtype: {dtype!r} is not one of {', '.join(DTYPE_BYTES)}") from None
+
+
+class CostTotals(NamedTuple):
+    """Network totals: the numbers a search screens on."""
+
+    params: int
+    macs: int
+    macs_conv: int
+    memory_bytes_eager: int
+    memory_bytes_fused: int
+
+
+def totals(spec: NetworkSpec, batch_size: int = 1, dtype: str = "fp32") -> CostTotals:
+    """Totals of a network without building a per-layer table (the fast path).
+
+    Example::
+
+        >>> from shufflenet_cli.spec import shufflenet_spec
+        >>> totals(shufflenet_spec(groups=3)).params
+        1865728
+    """
+    c = plan_cost(build_plan(spec))
+    return CostTotals(
+        c.params,
+        c.macs,
+        c.macs - c.macs_fc,
+        traffic_bytes(c.act_eager, c.weights_eager, batch_size, dtype),
+        traffic_bytes(c.act_fused, c.weights_fused, batch_size, dtype),
+    )
+
+
+def conv_macs(spec: NetworkSpec) -> int:
+    """Conv-only multiply-adds (ShuffleNet Table 1's complexity)."""
+    c = plan_cost(build_plan(spec))
+    return c.macs - c.macs_fc
+
+
+def peak_memory_bytes(plan: Plan, batch_size: int = 1) -> int:
+    """A lower bound on the memory an fp32 forward pass needs: weights + the largest op's
+    tensors."""
+    peak = 0
+    for block in plan.blocks:
+        for layer in unit_layers(block.unit):
+            peak = max(peak, layer_cost(layer).act_eager)
+    return (peak * batch_size + plan_cost(plan).params) * 4
+
+
+def physical_memory_bytes() -> int:
+    """Physical memory of this machine in bytes."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: assume a small machine
+        return 8 << 30
+
+
+def check_fits_in_memory(spec: NetworkSpec, batch_size: int = 1) -> None:
+    """Raise ``UserError`` when a forward pass could not fit in half of this machine's memory."""
+    need = peak_memory_bytes(build_plan(spec), batch_size)
+    have = physical_memory_bytes()
+    if need > have // 2:
+        raise UserError(
+            f"{spec.name}: a forward pass at batch size {batch_size} and resolution "
+            f"{spec.resolution} needs at least {need / 2**30:.1f} GiB, more than half of this "
+            f"machine's {have / 2**30:.1f} GiB; lower --batch-size, --resolution or the widths"
+        )
+
+
+@dataclass
+class Analysis:
+    """The cost model's answer for one network: totals and the per-layer table.
+
+    Example::
+
+        >>> from shufflenet_cli import analyze, shufflenet_spec
+        >>> a = analyze(shufflenet_spec(groups=3))
+        >>> round(a.macs / 1e6, 2), a.params
+        (137.46, 1865728)
+    """
+
+    spec: NetworkSpec
+    plan: Plan
+    batch_size: int
+    dtype: str
+    params: int
+    macs: int
+    macs_conv: int
+    memory_bytes_eager: int
+    memory_bytes_fused: int
+
+    @property
+    def name(self) -> str:
+        """The network's name."""
+        return self.spec.name
+
+    @cached_property
+    def layers(self) -> pd.DataFrame:
+        """One row per layer: stage, unit, path, op, kind, shapes, params, MACs, traffic bytes."""
+        import pandas as pd
+
+        rows = []
+        for placed in self.plan.layers():
+            layer = placed.layer
+            c = layer_cost(layer)
+            rows.append(
+                {
+                    "stage": placed.stage,
+                    "unit": placed.unit,
+                    "layer": placed.path,
+                    "op": layer.op,
+                    "kind": layer.kind,
+                    "in_shape": "x".join(map(str, layer.in_shape)),
+                    "out_shape": "x".join(map(str, layer.out_shape)),
+                    "kernel": layer.kernel,
+                    "stride": layer.stride,
+                    "groups": layer.groups,
+                    "params": c.params,
+                    "macs": c.macs,
+                    "memory_bytes_eager": traffic_bytes(
+                        c.act_eager, c.weights_eager, self.batch_size, self.dtype
+                    ),
+                    "memory_bytes_fused": traffic_bytes(
+                        c.act_fused, c.weights_fused, self.batch_size, self.dtype
+                    ),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def by_stage(self) -> pd.DataFrame:
+        """Params, MACs and memory traffic summed per stage, in network order."""
+        df = self.layers
+        out = df.groupby("stage", sort=False)[
+            ["params", "macs", "memory_bytes_eager", "memory_bytes_fused"]
+        ].sum()
+        return out.reset_index()
+
+    def by_kind(self) -> pd.DataFrame:
+        """Params, MACs and memory traffic summed per op kind (1x1 conv, depthwise, BN, ...)."""
+        df = self.layers
+        out = (
+            df.groupby("kind", sort=False)[
+                ["params", "macs", "memory_bytes_eager", "memory_bytes_fused"]
+            ]
+            .sum()
+            .reset_index()
+        )
+        out.insert(1, "label", out["kind"].map(KIND_LABELS))
+        return out
+
+
+def analyze(spec: NetworkSpec, batch_size: int = 1, dtype: str = "fp32") -> Analysis:
+    """Run the analytic cost model on a spec.
+
+    ``dtype`` ('fp32', 'fp16', 'int8') sets the element size of memory traffic;
+    ``batch_size`` multiplies activation traffic (weights are read once per pass).
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise UserError(f"batch_size: {batch_size!r} must be a positive whole number")
+    t = totals(spec, batch_size, dtype)
+    return Analysis(spec, build_plan(spec), batch_size, dtype, *t)

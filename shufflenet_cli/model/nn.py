@@ -1,0 +1,154 @@
+"""Torch modules built from the layer plan: network > stage > unit.
+
+Every module is made from a ``plan.Unit``, so the parameter count equals the cost model's and
+the module paths equal the plan's layer paths (``stage3.unit2.gconv1``), which is how profiler
+time is attributed back to plan rows.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .cost import check_fits_in_memory
+from .plan import PlanBlock, Unit, build_plan
+from .spec import NetworkSpec
+
+
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """Channel shuffle (ShuffleNet Sec. 3.1): (N, g*n, H, W) -> view (g, n) -> transpose -> flatten.
+
+    After it, each group of the next group conv sees channels from every group of the last one.
+    """
+    n, c, h, w = x.shape
+    return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+class ConvBNReLU(nn.Sequential):
+    """The stem: 3x3 conv (stride 2, no bias) -> BN -> ReLU."""
+
+    def __init__(self, unit: Unit):
+        super().__init__(
+            OrderedDict(
+                conv=nn.Conv2d(unit.in_channels, unit.out_channels, 3, unit.stride, 1, bias=False),
+                bn=nn.BatchNorm2d(unit.out_channels),
+                relu=nn.ReLU(inplace=True),
+            )
+        )
+
+
+class ShuffleNetUnit(nn.Module):
+    """ShuffleNet unit, Fig. 2 (b) stride 1 and (c) stride 2 of Zhang et al. 2018."""
+
+    def __init__(self, unit: Unit):
+        super().__init__()
+        cin, mid, cout, g = unit.in_channels, unit.mid_channels, unit.out_channels, unit.groups
+        self.stride = unit.stride
+        self.groups = g if (unit.shuffle and g > 1) else 1  # 1: no shuffle
+        branch_out = cout - cin if unit.stride == 2 else cout
+        self.gconv1 = nn.Conv2d(cin, mid, 1, groups=unit.first_groups, bias=False)
+        self.bn1 = nn.BatchNorm2d(mid)
+        self.dwconv = nn.Conv2d(mid, mid, 3, unit.stride, 1, groups=mid, bias=False)
+        self.bn2 = nn.BatchNorm2d(mid)
+        self.gconv2 = nn.Conv2d(mid, branch_out, 1, groups=g, bias=False)
+        self.bn3 = nn.BatchNorm2d(branch_out)
+        self.shortcut = nn.AvgPool2d(3, 2, 1) if unit.stride == 2 else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Branch (gconv, shuffle, dwconv, gconv) plus identity, or concat with the pooled input."""
+        out = F.relu(self.bn1(self.gconv1(x)))
+        if self.groups > 1:
+            out = channel_shuffle(out, self.groups)
+        out = self.bn2(self.dwconv(out))
+        out = self.bn3(self.gconv2(out))
+        if self.shortcut is None:
+            return F.relu(out + x)
+        return F.relu(torch.cat((self.shortcut(x), out), 1))
+
+
+class DepthwiseSeparable(nn.Module):
+    """MobileNet v1 block: 3x3 depthwise -> BN -> ReLU -> 1x1 pointwise -> BN -> ReLU."""
+
+    def __init__(self, unit: Unit):
+        super().__init__()
+        cin, cout = unit.in_channels, unit.out_channels
+        self.dwconv = nn.Conv2d(cin, cin, 3, unit.stride, 1, groups=cin, bias=False)
+        self.bn1 = nn.BatchNorm2d(cin)
+        self.pwconv = nn.Conv2d(cin, cout, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Depthwise then pointwise, each followed by BN and ReLU."""
+        x = F.relu(self.bn1(self.dwconv(x)))
+        return F.relu(self.bn2(self.pwconv(x)))
+
+
+class GlobalPool(nn.Module):
+    """Global average pool to a (N, C) vector."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Average over height and width."""
+        return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+
+
+def _make_unit(unit: Unit) -> nn.Module:
+    if unit.kind == "conv_bn_relu":
+        return ConvBNReLU(unit)
+    if unit.kind == "maxpool":
+        return nn.MaxPool2d(3, unit.stride, 1)
+    if unit.kind == "shufflenet_unit":
+        return ShuffleNetUnit(unit)
+    if unit.kind == "dw_separable":
+        return DepthwiseSeparable(unit)
+    if unit.kind == "globalpool":
+        return GlobalPool()
+    if unit.kind == "fc":
+        return nn.Linear(unit.in_channels, unit.out_channels)
+    raise ValueError(f"no module for unit kind {unit.kind!r}")
+
+
+class PlanNetwork(nn.Sequential):
+    """A network built from a layer plan; children are the plan's stages, in order.
+
+    Stages with numbered units (``stage2``...) are ``nn.Sequential``s of ``unit1``, ``unit2``...;
+    single-op stages (``conv1``, ``maxpool``, ``globalpool``, ``fc``) are the module itself.
+    """
+
+    def __init__(self, blocks: tuple[PlanBlock, ...], name: str = ""):
+        stages: OrderedDict[str, nn.Module] = OrderedDict()
+        for block in blocks:
+            if block.index == 0:
+                stages[block.stage] = _make_unit(block.unit)
+                continue
+            seq = stages.setdefault(block.stage, nn.Sequential())
+            for label in block.unit_labels():
+                seq.add_module(label, _make_unit(block.unit))
+        super().__init__(stages)
+        self.network_name = name
+
+
+def build_model(spec: NetworkSpec, batch_size: int = 1) -> PlanNetwork:
+    """The torch module of a spec (train mode, as ``nn.Module``s start; call ``.eval()``).
+
+    Raises ``UserError`` when a forward pass at ``batch_size`` could not fit in memory.
+
+    Example::
+
+        >>> from shufflenet_cli import build_model, shufflenet_spec
+        >>> m = build_model(shufflenet_spec(groups=3))
+        >>> sum(p.numel() for p in m.parameters())
+        1865728
+    """
+    check_fits_in_memory(spec, batch_size)
+    return PlanNetwork(build_plan(spec).blocks, spec.name)
+
+
+def example_input(spec: NetworkSpec, batch_size: int = 1, seed: int = 0) -> torch.Tensor:
+    """A random input of the spec's shape (fixed seed, so runs compare alike)."""
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(
+        batch_size, spec.in_channels, spec.resolution, spec.resolution, generator=gen
+    )

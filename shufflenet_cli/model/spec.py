@@ -1,0 +1,373 @@
+"""Network specs: what a ShuffleNet v1 or MobileNet v1 variant is, as validated data.
+
+A spec is the single description every other part reads (plan, cost model, torch module).
+The paper rules that fill a spec in live in ``rules.py``; the YAML/dict form is read by
+``specfile.py``.
+
+No torch here: specs and plans are plain Python, so analytic commands start fast.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+
+from ..errors import UserError
+
+# Table 1 of the ShuffleNet paper: Stage2 output channels per group count (Stage3, Stage4 double).
+TABLE1_STAGE2_CHANNELS = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}
+STAGE_UNITS = (4, 8, 4)  # Stage2: 1 stride-2 unit + 3; Stage3: 1 + 7; Stage4: 1 + 3
+STEM_CHANNELS = 24
+BOTTLENECK_RATIO = 0.25
+
+# MobileNet v1, Table 1: (output channels, stride) of the 13 depthwise-separable blocks.
+# The last block is stride 1: Table 1 prints s2 but the published 569 M needs s1.
+MOBILENET_BLOCKS = (
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (1024, 2),
+    (1024, 1),
+)
+MOBILENET_STEM = 32
+
+# Sanity limits: far beyond any real network, small enough to catch typos before they cost
+# minutes of compute or all the memory of the machine.
+MAX_CHANNELS = 1 << 16
+MAX_UNITS = 256
+MAX_RESOLUTION = 8192
+MAX_CLASSES = 1_000_000
+
+
+@dataclass(frozen=True)
+class PaperRow:
+    """Published numbers for a preset, shown beside ours. ``mflops`` = millions of multiply-adds."""
+
+    mflops: float | None = None
+    top1_err: float | None = None
+    params_m: float | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One ShuffleNet stage: ``units`` ShuffleNet units, the first with stride 2.
+
+    ``bottleneck_ratio`` sets the bottleneck width of every unit as a fraction of the stage's
+    output channels (1/4 in the paper), rounded to the nearest multiple of ``groups``.
+    """
+
+    out_channels: int
+    units: int
+    groups: int
+    bottleneck_ratio: float = BOTTLENECK_RATIO
+
+    @property
+    def bottleneck_channels(self) -> int:
+        """Bottleneck channels: ``out_channels * bottleneck_ratio`` to the nearest multiple of g."""
+        return bottleneck_channels(self.out_channels, self.bottleneck_ratio, self.groups)
+
+
+@lru_cache(maxsize=65536)
+def bottleneck_channels(out_channels: int, ratio: float, groups: int) -> int:
+    """Bottleneck width of a unit: ``out * ratio`` rounded to the nearest multiple of ``groups``.
+
+    With the paper's ratio 1/4 and ``out`` a multiple of 4g this is exactly ``out / 4``.
+    The result is at least ``groups`` (one channel per group).
+    """
+    return max(groups, int(math.floor(out_channels * ratio / groups + 0.5)) * groups)
+
+
+@dataclass(frozen=True)
+class ShuffleNetSpec:
+    """A ShuffleNet v1 network: stem, stages of ShuffleNet units, global pool, FC.
+
+    Example::
+
+        >>> spec = shufflenet_spec(groups=3)
+        >>> [s.out_channels for s in spec.stages]
+        [240, 480, 960]
+    """
+
+    stages: tuple[StageSpec, ...]
+    stem_channels: int = STEM_CHANNELS
+    resolution: int = 224
+    num_classes: int = 1000
+    in_channels: int = 3
+    shuffle: bool = True
+    first_pointwise_grouped: bool = False
+    name: str = ""
+    scale: float | None = None
+    rule: str = ""
+    paper: PaperRow | None = None
+
+    family = "shufflenet"
+
+    @property
+    def groups(self) -> int | None:
+        """The group count when every stage uses the same one, else None."""
+        gs = {s.groups for s in self.stages}
+        return gs.pop() if len(gs) == 1 else None
+
+    @property
+    def stage_channels(self) -> tuple[int, ...]:
+        """Output channels of each stage."""
+        return tuple(s.out_channels for s in self.stages)
+
+    def arch_key(self) -> tuple:
+        """Everything that changes the network, nothing that only labels it."""
+        return (
+            "shufflenet",
+            self.stem_channels,
+            tuple((s.out_channels, s.units, s.groups, s.bottleneck_channels) for s in self.stages),
+            self.resolution,
+            self.num_classes,
+            self.in_channels,
+            self.shuffle,
+            self.first_pointwise_grouped,
+        )
+
+
+@dataclass(frozen=True)
+class MobileNetSpec:
+    """A MobileNet v1 network: 3x3 stem conv, depthwise-separable blocks, global pool, FC."""
+
+    blocks: tuple[tuple[int, int], ...]
+    stem_channels: int = MOBILENET_STEM
+    width: float = 1.0
+    resolution: int = 224
+    num_classes: int = 1000
+    in_channels: int = 3
+    name: str = ""
+    rule: str = ""
+    paper: PaperRow | None = None
+
+    family = "mobilenet"
+    groups = None
+    scale = None
+
+    @property
+    def stage_channels(self) -> tuple[int, ...]:
+        """Output channels at the end of each resolution (the last block before each stride)."""
+        out = []
+        for i, (c, _s) in enumerate(self.blocks):
+            nxt = self.blocks[i + 1][1] if i + 1 < len(self.blocks) else 2
+            if nxt == 2:
+                out.append(c)
+        return tuple(out)
+
+    def arch_key(self) -> tuple:
+        """Everything that changes the network, nothing that only labels it."""
+        return (
+            "mobilenet",
+            self.stem_channels,
+            self.blocks,
+            self.resolution,
+            self.num_classes,
+            self.in_channels,
+        )
+
+
+NetworkSpec = ShuffleNetSpec | MobileNetSpec
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def round_up(value: float, multiple: int) -> int:
+    """Smallest multiple of ``multiple`` that is >= ``value`` (and >= ``multiple``)."""
+    return max(multiple, int(math.ceil(value / multiple - 1e-9)) * multiple)
+
+
+def scale_label(scale: float) -> str:
+    """'1x', '0.5x', '1.5x': the papers' way of writing a width scale."""
+    return f"{scale:g}x"
+
+
+def _positive_int(value: Any, field_name: str, maximum: int) -> int:
+    if type(value) is int and 0 < value <= maximum:  # the common case, fast (search screening)
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise UserError(f"{field_name}: {value!r} is not a whole number")
+    if value <= 0:
+        raise UserError(f"{field_name}: {value} must be a positive whole number")
+    if value > maximum:
+        raise UserError(f"{field_name}: {value} is absurdly large (at most {maximum})")
+    return value
+
+
+def _positive_float(value: Any, field_name: str, maximum: float = 16.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UserError(f"{field_name}: {value!r} is not a number")
+    value = float(value)
+    if not (0 < value <= maximum) or math.isnan(value):
+        raise UserError(f"{field_name}: {value:g} must be > 0 and at most {maximum:g}")
+    return value
+
+
+def _bool(value: Any, field_name: str) -> bool:
+    if not isinstance(value, bool):
+        raise UserError(f"{field_name}: {value!r} must be true or false")
+    return value
+
+
+def min_resolution(spec: NetworkSpec) -> int:
+    """Smallest input size that leaves every stride-2 op at least a 2x2 input."""
+    return 2 ** count_downsamplings(spec)
+
+
+def count_downsamplings(spec: NetworkSpec) -> int:
+    """Number of stride-2 ops between the input and the global pool."""
+    if isinstance(spec, ShuffleNetSpec):
+        return 2 + len(spec.stages)  # conv1, maxpool, first unit of each stage
+    return 1 + sum(1 for _c, s in spec.blocks if s == 2)
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def validate(spec: NetworkSpec) -> NetworkSpec:
+    """Check a spec against the architecture's rules; raise ``UserError`` naming the field.
+
+    Returns the spec itself so calls can be chained.
+    """
+    _positive_int(spec.resolution, "resolution", MAX_RESOLUTION)
+    _positive_int(spec.num_classes, "num_classes", MAX_CLASSES)
+    _positive_int(spec.in_channels, "in_channels", MAX_CHANNELS)
+    _positive_int(spec.stem_channels, "stem_channels", MAX_CHANNELS)
+    if isinstance(spec, ShuffleNetSpec):
+        _validate_shufflenet(spec)
+    else:
+        _validate_mobilenet(spec)
+    need = min_resolution(spec)
+    if spec.resolution < need:
+        raise UserError(
+            f"resolution: {spec.resolution} is too small for {count_downsamplings(spec)} "
+            f"stride-2 layers (at least {need})"
+        )
+    return spec
+
+
+def _validate_shufflenet(spec: ShuffleNetSpec) -> None:
+    _bool(spec.shuffle, "shuffle")
+    _bool(spec.first_pointwise_grouped, "first_pointwise_grouped")
+    if not spec.stages:
+        raise UserError("stages: a ShuffleNet needs at least one stage")
+    if len(spec.stages) > 8:
+        raise UserError(f"stages: {len(spec.stages)} stages is absurd (at most 8)")
+    in_ch = spec.stem_channels
+    for i, st in enumerate(spec.stages):
+        where = f"stages[{i}]"
+        g = _positive_int(st.groups, f"{where}.groups", 1024)
+        out = _positive_int(st.out_channels, f"{where}.out_channels", MAX_CHANNELS)
+        _positive_int(st.units, f"{where}.units", MAX_UNITS)
+        _positive_float(st.bottleneck_ratio, f"{where}.bottleneck_ratio", 4.0)
+        mid = st.bottleneck_channels
+        if out <= in_ch:
+            raise UserError(
+                f"{where}.out_channels: {out} must exceed the stage's input channels {in_ch} "
+                f"(the stride-2 unit concatenates its input with (out - in) new channels)"
+            )
+        if out % g:
+            raise UserError(f"{where}.groups: {g} does not divide out_channels {out}")
+        if (out - in_ch) % g:
+            raise UserError(
+                f"{where}.groups: {g} does not divide the stride-2 unit's branch output "
+                f"{out - in_ch} (= out_channels {out} - input channels {in_ch})"
+            )
+        first_grouped = i > 0 or spec.first_pointwise_grouped
+        if first_grouped and in_ch % g:
+            raise UserError(
+                f"{where}.groups: {g} does not divide the stage's input channels {in_ch}"
+                + ("" if i else " (first_pointwise_grouped is true)")
+            )
+        if mid % g:  # cannot happen with bottleneck_channels' rounding, kept as a guard
+            raise UserError(f"{where}.groups: {g} does not divide bottleneck channels {mid}")
+        in_ch = out
+
+
+def _validate_mobilenet(spec: MobileNetSpec) -> None:
+    if not spec.blocks:
+        raise UserError("blocks: a MobileNet needs at least one block")
+    if len(spec.blocks) > MAX_UNITS:
+        raise UserError(f"blocks: {len(spec.blocks)} blocks is absurd (at most {MAX_UNITS})")
+    for i, (c, s) in enumerate(spec.blocks):
+        _positive_int(c, f"blocks[{i}].out_channels", MAX_CHANNELS)
+        if s not in (1, 2):
+            raise UserError(f"blocks[{i}].stride: {s!r} must be 1 or 2")
+    _positive_float(spec.width, "width", 16.0)
+
+
+# ----------------------------------------------------------------------------- dict form
+
+
+def spec_to_dict(spec: NetworkSpec) -> dict:
+    """The explicit dict form of a spec (what ``spec_from_dict`` and ``--spec FILE`` read)."""
+    if isinstance(spec, ShuffleNetSpec):
+        out: dict[str, Any] = {
+            "family": "shufflenet",
+            "name": spec.name,
+            "stem_channels": spec.stem_channels,
+            "stages": [
+                {
+                    "out_channels": s.out_channels,
+                    "units": s.units,
+                    "groups": s.groups,
+                    "bottleneck_ratio": s.bottleneck_ratio,
+                }
+                for s in spec.stages
+            ],
+            "resolution": spec.resolution,
+            "num_classes": spec.num_classes,
+            "shuffle": spec.shuffle,
+            "first_pointwise_grouped": spec.first_pointwise_grouped,
+        }
+        if spec.in_channels != 3:
+            out["in_channels"] = spec.in_channels
+    else:
+        out = {
+            "family": "mobilenet",
+            "name": spec.name,
+            "width": spec.width,
+            "resolution": spec.resolution,
+            "num_classes": spec.num_classes,
+        }
+    if spec.paper is not None:
+        out["paper"] = {k: v for k, v in vars(spec.paper).items() if v not in (None, "")}
+    return out
+
+
+def with_resolution(spec: NetworkSpec, resolution: int) -> NetworkSpec:
+    """The same network at another input size (the name gains the size, paper numbers drop)."""
+    if resolution == spec.resolution:
+        return spec
+    return validate(
+        replace(spec, resolution=resolution, name=f"{spec.name}@{resolution}", paper=None)
+    )
+
+
+__all__ = [
+    "PaperRow",
+    "StageSpec",
+    "ShuffleNetSpec",
+    "MobileNetSpec",
+    "NetworkSpec",
+    "spec_to_dict",
+    "validate",
+    "with_resolution",
+    "bottleneck_channels",
+    "round_up",
+]

@@ -1,0 +1,1 @@
+"""The presentation layer: column vocabulary, tables, plots and the report folder."""

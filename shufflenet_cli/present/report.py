@@ -1,0 +1,819 @@
+"""The design-tradeoff report: a folder with index.html, report.md and data/.
+
+``build_report`` measures (``collect_report``) and writes (``write_report``)::
+
+    reports/NAME/
+      index.html        tables, interactive plots a-h, a computed finding under each plot,
+                        the run's environment; opens offline
+      plotly.min.js     plotly's bundled library, shipped once, referenced by a relative path
+      report.md         the same tables in Markdown, linking the plots
+      plots/*.html      each plot on its own page (same local plotly.min.js); *.png with --png
+      data/             networks, pairs, predictors, breakdowns, per-stage rows (CSV + JSON),
+                        environment.json, layers/<network>.csv (the cost model's per-layer rows)
+
+The folder is built in a temporary folder beside ``out`` and renamed into place, so an
+interrupted run leaves the previous report (or none), never a half-written one.
+
+    >>> from shufflenet_cli.report import build_report
+    >>> from shufflenet_cli.profile import resolve_networks
+    >>> build_report(resolve_networks([1, 3]), "reports/quick", latency=False)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UserError
+from ..explore.compare import PAPER_PAIRS, as_backends, measure_each_backend, pair_row
+from ..explore.findings import latency_front, measured, predictor_stats
+from ..explore.profile import MOBILENET_WIDTHS, network_row
+from ..measure.latency import NOISY_NOTE
+from ..model.rules import mobilenet_spec
+from ..model.spec import NetworkSpec
+from .columns import COMPARE_COLUMNS, backend_columns
+from .tables import Column, decimals, markdown_table, millions, render
+
+MARKER = ".shufflenet-report"  # marks a folder as ours, so re-running may replace it
+DEFAULT_BREAKDOWN = ("shufflenet-1x-g3", "mobilenet-v1-0.5")
+DEFAULT_BREAKDOWN_RUNS = 10
+
+
+def with_mobilenets(
+    specs: Sequence[NetworkSpec], widths: Sequence[float] = MOBILENET_WIDTHS
+) -> list[NetworkSpec]:
+    """``specs`` plus MobileNet v1 at each width (at the ShuffleNets' resolution), no duplicates."""
+    res = {s.resolution for s in specs}
+    resolution = res.pop() if len(res) == 1 else 224
+    out = list(specs)
+    keys = {s.arch_key() for s in out}
+    for w in widths:
+        m = mobilenet_spec(w, resolution)
+        if m.arch_key() not in keys:
+            out.append(m)
+            keys.add(m.arch_key())
+    return out
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows, measured or computed once."""
+
+    rows: list[dict]
+    stages: object  # pandas DataFrame: network, stage, params, macs, memory traffic
+    layers: dict  # network name -> per-layer DataFrame (cost model)
+    pairs: list[dict]
+    predictors: list[dict]
+    breakdowns: list[dict]
+    paper: list[dict]
+    environment: dict
+    latency: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def paper_points() -> list[dict]:
+    """The presets' published numbers: name, family, MFLOPs, top-1 error, source."""
+    from ..model.presets import list_presets, load_preset
+
+    out = []
+    for name in list_presets():
+        p = load_preset(name).paper
+        if p is not None and p.mflops is not None and p.top1_err is not None:
+            out.append(
+                {
+                    "name": name,
+                    "family": load_preset(name).family,
+                    "mflops": p.mflops,
+                    "top1_err": p.top1_err,
+                    "source": p.source,
+                }
+            )
+    return out
+
+
+def breakdown_specs(
+    names: Sequence[str] = (), specs: Sequence[NetworkSpec] = ()
+) -> list[NetworkSpec]:
+    """Networks whose runtime is split by op kind: ShuffleNet 1x g3, MobileNet 0.5 and ``names``
+    (preset names or YAML files, or names of networks in ``specs``)."""
+    from ..model.presets import load_spec
+
+    by_name = {s.name: s for s in specs}
+    out: dict[tuple, NetworkSpec] = {}
+    for n in list(DEFAULT_BREAKDOWN) + list(names):
+        s = by_name.get(n) or load_spec(n)
+        out.setdefault((s.name, s.arch_key()), s)
+    return list(out.values())
+
+
+def _environment(threads: int, latency: bool, backend: str) -> dict:
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ..measure.latency import allocator_policy, cpu_model
+
+    try:
+        torch_version = version("torch")
+    except PackageNotFoundError:
+        torch_version = "not installed"
+    env = {
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu_model(),
+        "cpu_count": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "threads": threads if latency else None,
+        "torch": torch_version,
+        "backend": backend if latency else None,
+        "python": platform.python_version(),
+        "latency_measured": latency,
+        "allocator": allocator_policy() if latency else None,
+    }
+    try:
+        env["shufflenet_cli"] = version("shufflenet-cli")
+    except PackageNotFoundError:
+        pass
+    return env
+
+
+def collect_report(
+    specs: Sequence[NetworkSpec],
+    *,
+    latency: bool = True,
+    threads: int = 1,
+    windows: int | None = None,
+    window_time: float | None = None,
+    warmup_time: float | None = None,
+    backend: str | Sequence[str] = "eager",
+    breakdown: Sequence[NetworkSpec] = (),
+    breakdown_runs: int = DEFAULT_BREAKDOWN_RUNS,
+    progress: Callable[[str], None] | None = None,
+) -> ReportData:
+    """Cost model of every network, and with ``latency`` their interleaved latencies on
+    ``backend`` (one or several: the first drives plots and findings, the others add a column
+    each) and the op-kind runtime breakdown of the ``breakdown`` networks (torch.profiler over
+    the eager module, whatever the backend)."""
+    import pandas as pd
+
+    from ..model.cost import analyze
+
+    if not specs:
+        raise UserError("networks: nothing to report on (give --groups, --preset or --spec)")
+    rows = [network_row(s) for s in specs]
+    backends = as_backends(backend)
+    env = _environment(threads, latency, ",".join(backends))
+    notes: list[str] = []
+    if latency:
+        notes = measure_each_backend(
+            specs,
+            rows,
+            backends,
+            threads=threads,
+            windows=windows,
+            window_time=window_time,
+            warmup_time=warmup_time,
+            progress=progress,
+        )
+    stage_frames, layers = [], {}
+    for s in specs:
+        a = analyze(s)
+        st = a.by_stage()
+        st.insert(0, "network", s.name)
+        stage_frames.append(st)
+        layers[s.name] = a.layers
+    breakdowns = []
+    if latency:
+        from ..measure.breakdown import op_breakdown
+
+        for s in breakdown:
+            b = op_breakdown(s, threads=threads, runs=breakdown_runs)
+            a = analyze(s)
+            breakdowns.append(
+                {
+                    "name": b["name"],
+                    "total_ms": b["total_ms"],
+                    "runs": b["runs"],
+                    "kinds": _with_cost_shares(b["by_kind"], a.by_kind(), "kind"),
+                    "stages": _with_cost_shares(b["by_stage"], a.by_stage(), "stage"),
+                }
+            )
+            if progress:
+                progress(f"breakdown {s.name}")
+    by_name = {r["name"]: r for r in rows}
+    pairs = [
+        pair_row(by_name[a], by_name[b]) for a, b in PAPER_PAIRS if a in by_name and b in by_name
+    ]
+    return ReportData(
+        rows,
+        pd.concat(stage_frames, ignore_index=True),
+        layers,
+        pairs,
+        predictor_stats(rows),
+        breakdowns,
+        paper_points(),
+        env,
+        latency,
+        notes,
+    )
+
+
+def _with_cost_shares(timed: Sequence[dict], analytic, key: str) -> list[dict]:
+    """Measured rows (by op kind or stage) with each one's share of the network's MACs and
+    eager memory traffic from the cost model (0 where the cost model has no such row)."""
+    totals = analytic[["macs", "memory_bytes_eager"]].sum()
+    costs = analytic.set_index(key)
+    out = []
+    for row in timed:
+        c = costs.loc[row[key]] if row[key] in costs.index else None
+        out.append(
+            {
+                **row,
+                **{
+                    name: float(c[col] / totals[col]) if c is not None else 0.0
+                    for name, col in (
+                        ("macs_share", "macs"),
+                        ("memory_share", "memory_bytes_eager"),
+                    )
+                },
+            }
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------- findings text
+
+
+def _fmt_ms(r: dict) -> str:
+    return f"{r['latency_ms']:.2f} ms"
+
+
+def _group_spread(rows: Sequence[dict], key: str) -> str:
+    """'1.05x (0.5x), 1.31x (1x)': max / min of ``key`` over the group counts at each scale."""
+    parts = []
+    for s in sorted(
+        {r["scale"] for r in rows if r["family"] == "shufflenet" and r["scale"] is not None}
+    ):
+        vals = [
+            r[key]
+            for r in rows
+            if r["family"] == "shufflenet" and r["scale"] == s and r["groups"] is not None
+        ]
+        if len(vals) >= 2 and min(vals) > 0:
+            parts.append(f"{max(vals) / min(vals):.2f}x ({s:g}x)")
+    return ", ".join(parts)
+
+
+def finding_texts(data: ReportData) -> dict[str, str]:
+    """One or two computed sentences per plot: what it shows and what this run found."""
+    rows, pts = data.rows, measured(data.rows)
+    out: dict[str, str] = {}
+    nm = "Latency was not measured in this run (--no-latency), so this plot is empty."
+    if pts:
+        fastest = min(pts, key=lambda r: r["latency_ms"])
+        front = latency_front(pts)
+        out["a"] = (
+            f"{len(pts)} networks measured. Fastest: {fastest['name']} "
+            f"({_fmt_ms(fastest)}). The latency Pareto front (no other network is both "
+            f"faster and has as many MACs): "
+            + ", ".join(f"{r['name']} ({_fmt_ms(r)}, {r['macs'] / 1e6:.0f} M MACs)" for r in front)
+            + "."
+        )
+        pair_text = [
+            f"{p['name']} vs {p['partner']}: {p['macs_ratio']:.2f}x the MACs, "
+            f"{p['latency_ms_ratio']:.2f}x the latency"
+            for p in data.pairs
+            if p.get("latency_ms_ratio") is not None
+        ]
+        if pair_text:
+            out["a"] += " Matched pairs: " + "; ".join(pair_text) + "."
+        mem = next(s for s in data.predictors if s["predictor"] == "memory_bytes_eager")
+        out["c"] = "Eager memory traffic (bytes every op reads and writes) against latency." + (
+            f" Spearman {mem['spearman']:.2f}, R² {mem['r2']:.2f} over {mem['n']} networks."
+            if mem["spearman"] is not None
+            else ""
+        )
+        ranked = [s for s in data.predictors if s["spearman"] is not None]
+        if ranked:
+            best = ranked[0]
+            out["f"] = (
+                "Rank correlation (Spearman) and linear-fit R² of latency with each "
+                "cost, best first: "
+                + "; ".join(f"{s['label']} {s['spearman']:.2f} / {s['r2']:.2f}" for s in ranked)
+                + f". Here {best['label']} predicts latency best."
+            )
+        else:
+            out["f"] = "Fewer than three networks measured: no correlation computed."
+    else:
+        out["a"] = out["c"] = out["f"] = nm
+    ppm = {}
+    for r in rows:
+        ppm.setdefault(r["family"], []).append(r["params"] / r["macs"] * 1e3)
+    out["b"] = (
+        "Parameters per thousand MACs: "
+        + "; ".join(f"{fam} {min(v):.1f}-{max(v):.1f}" for fam, v in ppm.items())
+        + "."
+    )
+    spread = _group_spread(rows, "params")
+    if spread:
+        out["b"] += " Over the group counts at each scale, params change by " + spread + "."
+    st = data.stages
+    parts = []
+    shown = [b["name"] for b in data.breakdowns if b["name"] in set(st["network"])] or [
+        r["name"] for r in rows
+    ][:4]
+    for name in shown:
+        sub = st[st["network"] == name]
+        top_macs = sub.loc[sub["macs"].idxmax()]
+        top_mem = sub.loc[sub["memory_bytes_eager"].idxmax()]
+        parts.append(
+            f"{name}: {top_macs['stage']} ({100 * top_macs['macs'] / sub['macs'].sum():.0f}%"
+            f" of MACs), traffic peaks in {top_mem['stage']} "
+            f"({100 * top_mem['memory_bytes_eager'] / sub['memory_bytes_eager'].sum():.0f}%)"
+        )
+    out["d"] = (
+        "Stage with the most MACs, and with the most memory traffic: "
+        + "; ".join(parts)
+        + ". Every network's stages are in data/stages.csv."
+    )
+    if data.breakdowns:
+        texts = []
+        latency = {r["name"]: r.get("latency_ms") for r in rows}
+        for b in data.breakdowns:
+            top = sorted(b["kinds"], key=lambda k: -k["share"])[:4]
+            unprofiled = latency.get(b["name"])
+            vs = f" vs {unprofiled:.1f} ms timed without it" if unprofiled else ""
+            texts.append(
+                f"{b['name']} ({b['total_ms']:.1f} ms profiled{vs}): "
+                + ", ".join(
+                    f"{k['label']} {100 * k['share']:.0f}% of time "
+                    f"({100 * k['macs_share']:.0f}% of "
+                    f"MACs)"
+                    for k in top
+                )
+                + "; by stage (time / MACs) "
+                + ", ".join(
+                    f"{st['stage']} {100 * st['share']:.0f}% / {100 * st['macs_share']:.0f}%"
+                    for st in b["stages"]
+                    if st["share"] >= 0.1
+                )
+            )
+        out["e"] = (
+            "Measured with torch.profiler: CPU time inside the ops of each kind (time "
+            "between ops is not in it, and the profiler adds a few µs per op, inflating "
+            "cheap ops). " + "; ".join(texts) + "."
+        )
+    else:
+        out["e"] = "Runtime breakdown not measured in this run (--no-latency)."
+    sweep = []
+    for s in sorted(
+        {r["scale"] for r in rows if r["family"] == "shufflenet" and r["scale"] is not None}
+    ):
+        sc = [
+            r
+            for r in rows
+            if r["family"] == "shufflenet" and r["scale"] == s and r["groups"] is not None
+        ]
+        if len(sc) < 2:
+            continue
+        text = f"{s:g}x"
+        lat = [r for r in sc if r.get("latency_ms") is not None]
+        if lat:
+            fast = min(lat, key=lambda r: r["latency_ms"])
+            slow = max(lat, key=lambda r: r["latency_ms"])
+            text += (
+                f": fastest g={fast['groups']} ({_fmt_ms(fast)}), slowest g={slow['groups']}"
+                f" ({_fmt_ms(slow)})"
+            )
+        err = [r for r in sc if r.get("paper_top1_err") is not None]
+        if err:
+            best = min(err, key=lambda r: r["paper_top1_err"])
+            text += (
+                f"{',' if lat else ':'} lowest published error g={best['groups']} "
+                f"({best['paper_top1_err']:.1f}%)"
+            )
+        sweep.append(text)
+    if sweep:
+        out["g"] = (
+            "Max / min over g at each scale: MACs "
+            + _group_spread(rows, "macs")
+            + "; params "
+            + _group_spread(rows, "params")
+            + "; traffic "
+            + _group_spread(rows, "memory_bytes_eager")
+            + ". "
+            + "; ".join(sweep)
+            + "."
+        )
+    else:
+        out["g"] = "No group sweep in this run (one group count per scale)."
+    pp = [p for p in data.pairs if p.get("top1_err_diff") is not None]
+    out["h"] = (
+        "Published top-1 error against published complexity, and against the latency "
+        "measured here. "
+        + "; ".join(
+            f"{p['name']} is {-p['top1_err_diff']:.1f} points more accurate than "
+            f"{p['partner']}"
+            + (
+                f" at {p['latency_ms_ratio']:.2f}x its latency here"
+                if p.get("latency_ms_ratio") is not None
+                else ""
+            )
+            for p in pp
+        )
+        + ("." if pp else "")
+    )
+    return out
+
+
+def report_figures(data: ReportData) -> list[tuple[str, str, object]]:
+    """(key, title, figure) for plots a-h, in order."""
+    from . import tradeoff_plots as tp
+
+    names = [r["name"] for r in data.rows]
+    return [
+        ("a", "MACs vs measured latency", tp.cost_vs_latency_figure(data.rows, "macs")),
+        ("b", "Params vs MACs", tp.params_vs_macs_figure(data.rows)),
+        (
+            "c",
+            "Memory traffic vs measured latency",
+            tp.cost_vs_latency_figure(data.rows, "memory_bytes_eager"),
+        ),
+        (
+            "d",
+            "Per-stage MACs, params and memory traffic",
+            tp.stage_bars_figure(data.stages, names),
+        ),
+        ("e", "Where the time goes", tp.time_by_kind_figure(data.breakdowns)),
+        ("f", "What predicts latency here", tp.predictors_figure(data.rows)),
+        ("g", "Group sweep", tp.group_sweep_figure(data.rows)),
+        ("h", "Accuracy vs complexity", tp.accuracy_figure(data.paper, data.rows)),
+    ]
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def _latency_cell(v, row) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.2f} ± {row.get('latency_spread_ms') or 0:.2f}" + (
+        " !" if row.get("latency_noisy") else ""
+    )
+
+
+NETWORK_COLUMNS = [
+    Column("name", "network", justify="left"),
+    Column("groups", "g"),
+    Column("scale", "scale / width"),
+    Column("stage_channels", "stage channels"),
+    Column("params", "params (M)", millions(3)),
+    Column("macs", "MACs (M)", millions(1)),
+    Column("memory_bytes_eager", "traffic eager (MB)", millions(1)),
+    Column("memory_bytes_fused", "traffic fused (MB)", millions(1)),
+    Column("latency_ms", "latency (ms)", _latency_cell),
+    Column("paper_mflops", "paper MFLOPs", decimals(0)),
+    Column("paper_top1_err", "paper top-1 err %", decimals(1)),
+]
+PREDICTOR_COLUMNS = [
+    Column("label", "cost", justify="left"),
+    Column("spearman", "Spearman rho", decimals(3)),
+    Column("r2", "R² (linear fit)", decimals(3)),
+    Column("n", "networks"),
+]
+BREAKDOWN_COLUMNS = [
+    Column("network", "network", justify="left"),
+    Column("label", "op kind", justify="left"),
+    Column("ms", "time (ms)", decimals(3)),
+    Column("share", "time %", lambda v, r: f"{100 * v:.1f}"),
+    Column("macs_share", "MACs %", lambda v, r: f"{100 * v:.1f}"),
+    Column("memory_share", "traffic %", lambda v, r: f"{100 * v:.1f}"),
+]
+
+
+def breakdown_rows(data: ReportData) -> list[dict]:
+    """The op-kind breakdowns as flat rows (network, kind, label, ms, shares)."""
+    return [{"network": b["name"], **k} for b in data.breakdowns for k in b["kinds"]]
+
+
+def _tables(data: ReportData) -> list[tuple[str, list[dict], list[Column]]]:
+    backends = (data.environment.get("backend") or "eager").split(",")
+    tables = [
+        (
+            "Networks",
+            data.rows,
+            NETWORK_COLUMNS + backend_columns(backends, False)
+            if data.latency
+            else [c for c in NETWORK_COLUMNS if c.key != "latency_ms"],
+        )
+    ]
+    if data.pairs:
+        cols = (
+            COMPARE_COLUMNS + backend_columns(backends, True)
+            if data.latency
+            else [c for c in COMPARE_COLUMNS if not c.key.startswith("latency")]
+        )
+        tables.append(("Matched-complexity pairs (ratios: network / partner)", data.pairs, cols))
+    if measured(data.rows):
+        tables.append(("What predicts latency", data.predictors, PREDICTOR_COLUMNS))
+    if data.breakdowns:
+        tables.append(("Measured runtime by op kind", breakdown_rows(data), BREAKDOWN_COLUMNS))
+    return tables
+
+
+def html_table(rows: Sequence[dict], columns: Sequence[Column]) -> str:
+    """An HTML table of the rows, cells formatted as in the terminal tables."""
+    head = "".join(f"<th>{html.escape(c.header)}</th>" for c in columns)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{"l" if c.justify == "left" else "r"}">{html.escape(c.show(r))}</td>'
+            for c in columns
+        )
+        + "</tr>"
+        for r in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# ----------------------------------------------------------------------------- writing
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
+max-width:1300px;padding:0 1em;color:#222}
+h1{margin-bottom:.2em} h2{margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:13px;margin:1em 0}
+th,td{border:1px solid #ddd;padding:3px 7px} th{background:#f4f4f4}
+td.r{text-align:right;font-variant-numeric:tabular-nums} td.l{text-align:left}
+p.finding{background:#f7f9fc;border-left:4px solid #4c78a8;padding:.6em 1em}
+.note{color:#666;font-size:13px} nav a{margin-right:1em}
+"""
+
+
+def _index_html(data: ReportData, figures, texts: dict, footer: Sequence[str]) -> str:
+    env = data.environment
+    env_items = "".join(
+        f"<li><b>{html.escape(k)}</b>: {html.escape(str(v))}</li>" for k, v in env.items()
+    )
+    nav = " ".join(f'<a href="#plot-{k}">{k}. {html.escape(t)}</a>' for k, t, _ in figures)
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<title>ShuffleNet vs MobileNet: design trade-offs</title>",
+        f"<style>{CSS}</style>",
+        '<script src="plotly.min.js"></script></head><body>',
+        "<h1>ShuffleNet v1 vs MobileNet v1: design trade-offs</h1>",
+        f"<p class='note'>Made by shufflenet-cli on {html.escape(env['date'])}. "
+        + (
+            f"Latency measured on this machine ({html.escape(str(env['backend']))} backend, "
+            f"{env['threads']} thread(s))."
+            if data.latency
+            else "Latency not measured."
+        )
+        + "</p>",
+        f"<nav>{nav}</nav>",
+    ]
+    for title, rows, cols in _tables(data):
+        parts += [f"<h2>{html.escape(title)}</h2>", html_table(rows, cols)]
+    parts += [f"<p class='note'>{html.escape(line)}</p>" for line in footer]
+    for key, title, fig in figures:
+        div = fig.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=f"plot-{key}-fig",
+            config={"displaylogo": False},
+        )
+        parts += [
+            f'<section id="plot-{key}"><h2>{key}. {html.escape(title)}</h2>',
+            div,
+            f'<p class="finding">{html.escape(texts.get(key, ""))}</p></section>',
+        ]
+    parts += [
+        "<h2>Environment</h2>",
+        f"<ul>{env_items}</ul>",
+        "<p class='note'>Data: <a href='data/'>data/</a> (CSV and JSON); "
+        "<a href='report.md'>report.md</a>.</p>",
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def _report_md(
+    data: ReportData, figures, texts: dict, footer: Sequence[str], pngs: set[str]
+) -> str:
+    env = data.environment
+    lines = [
+        "# ShuffleNet v1 vs MobileNet v1: design trade-offs",
+        "",
+        f"Made by shufflenet-cli on {env['date']}; interactive plots in [index.html](index.html).",
+        "",
+    ]
+    for title, rows, cols in _tables(data):
+        lines.append(markdown_table(rows, cols, title=title))
+    lines += [f"{line}  " for line in footer] + ["", "## Plots", ""]
+    for key, title, _fig in figures:
+        lines.append(f"### {key}. {title}")
+        lines.append("")
+        if key in pngs:
+            lines.append(f"![{title}](plots/{key}.png)")
+            lines.append("")
+        lines += [
+            f"[interactive](plots/{key}.html) · [in index.html](index.html#plot-{key})",
+            "",
+            texts.get(key, ""),
+            "",
+        ]
+    lines += ["## Environment", ""] + [f"- **{k}**: {v}" for k, v in env.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _json_default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def _write_json(path: Path, doc) -> None:
+    path.write_text(json.dumps(doc, indent=2, default=_json_default) + "\n", encoding="utf-8")
+
+
+def _write_csv(path: Path, rows: Sequence[dict]) -> None:
+    path.write_text(render(rows, [], "csv") if rows else "", encoding="utf-8")
+
+
+def check_report_folder(out: str | Path) -> Path:
+    """Fail early (``UserError``) when ``out`` cannot become a report folder: it is a file, a
+    folder that is not an earlier report and not empty, or its parent is not writable."""
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise UserError(f"out: {p} is an existing file; give a folder for the report")
+    if p.is_dir() and any(p.iterdir()) and not (p / MARKER).exists():
+        raise UserError(
+            f"out: {p} is a folder that is not a shufflenet-cli report; give a new or empty folder"
+        )
+    parent = p.resolve().parent
+    probe = parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"out: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UserError(f"out: folder {probe} is not writable")
+    return p
+
+
+def write_report(
+    data: ReportData, out: str | Path, *, png: bool = False, footer: Sequence[str] = ()
+) -> tuple[Path, list[str]]:
+    """Write the report folder atomically; returns (path, notes) where notes say what was left
+    out (e.g. PNGs without kaleido)."""
+    import plotly.offline
+
+    out = check_report_folder(out)
+    try:
+        out.resolve().parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"out: cannot create {out.parent}: {e.strerror}") from None
+    notes: list[str] = list(data.notes)
+    figures = report_figures(data)
+    texts = finding_texts(data)
+    try:
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.resolve().parent)
+        )
+    except OSError as e:
+        raise UserError(f"out: cannot write in {out.resolve().parent}: {e.strerror}") from None
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a report is meant to be shared
+    try:
+        (tmp / MARKER).write_text("made by shufflenet-cli report\n", encoding="utf-8")
+        (tmp / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+        plots = tmp / "plots"
+        plots.mkdir()
+        for key, _title, fig in figures:
+            fig.write_html(
+                plots / f"{key}.html",
+                include_plotlyjs="../plotly.min.js",
+                config={"displaylogo": False},
+            )
+        pngs: set[str] = set()
+        if png:
+            pngs, note = _write_pngs(figures, plots)
+            notes += [note] if note else []
+        (tmp / "index.html").write_text(_index_html(data, figures, texts, footer), encoding="utf-8")
+        (tmp / "report.md").write_text(
+            _report_md(data, figures, texts, footer, pngs), encoding="utf-8"
+        )
+        d = tmp / "data"
+        (d / "layers").mkdir(parents=True)
+        stage_times = [{"network": b["name"], **s} for b in data.breakdowns for s in b["stages"]]
+        for name, rows in (
+            ("networks", data.rows),
+            ("pairs", data.pairs),
+            ("predictors", data.predictors),
+            ("breakdown", breakdown_rows(data)),
+            ("breakdown_stages", stage_times),
+            ("stages", data.stages.to_dict("records")),
+        ):
+            _write_csv(d / f"{name}.csv", rows)
+            _write_json(d / f"{name}.json", rows)
+        _write_json(d / "paper.json", data.paper)
+        _write_json(d / "findings.json", texts)
+        _write_json(d / "environment.json", data.environment)
+        for name, frame in data.layers.items():
+            frame.to_csv(d / "layers" / f"{name}.csv", index=False)
+        _swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out, notes
+
+
+def _write_pngs(figures, folder: Path) -> tuple[set[str], str | None]:
+    """Every figure as ``folder/<key>.png`` through kaleido in one batch (one browser start);
+    returns the keys written and, where none could be, one line saying what is missing."""
+    try:
+        import kaleido  # noqa: F401
+        import plotly.io as pio
+    except ImportError:
+        return set(), (
+            "png: kaleido is not installed (pip install kaleido); wrote the HTML "
+            "report without PNG files"
+        )
+    try:
+        pio.write_images(
+            [fig for _k, _t, fig in figures],
+            [folder / f"{key}.png" for key, _t, _f in figures],
+            width=1200,
+            height=[fig.layout.height or 600 for _k, _t, fig in figures],
+        )
+    except Exception as e:  # kaleido without a usable Chrome/Chromium, or similar
+        for stale in folder.glob("*.png"):
+            stale.unlink()
+        first_sentence = " ".join(str(e).split()).split(". ")[0].rstrip(".")[:200]
+        return set(), f"png: {first_sentence}; wrote the HTML report without PNG files"
+    return {key for key, _t, _f in figures}, None
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Rename the finished folder into place; an earlier report is moved aside, then removed."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.resolve().parent))
+        os.rmdir(old)
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_report(
+    specs: Sequence[NetworkSpec],
+    out: str | Path,
+    *,
+    latency: bool = True,
+    threads: int = 1,
+    windows: int | None = None,
+    window_time: float | None = None,
+    warmup_time: float | None = None,
+    backend: str | Sequence[str] = "eager",
+    breakdown: Sequence[NetworkSpec] | None = None,
+    breakdown_runs: int = DEFAULT_BREAKDOWN_RUNS,
+    png: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[Path, list[str]]:
+    """Measure and write a report folder for ``specs``; returns (path, notes).
+
+    ``breakdown`` defaults to ShuffleNet 1x g3 and MobileNet 0.5. ``out`` is checked before any
+    measuring starts, so a bad folder fails in a second, not after minutes.
+    """
+    check_report_folder(out)
+    from ..model.cost import CONVENTIONS
+
+    data = collect_report(
+        specs,
+        latency=latency,
+        threads=threads,
+        windows=windows,
+        window_time=window_time,
+        warmup_time=warmup_time,
+        backend=backend,
+        breakdown=breakdown_specs(specs=specs) if breakdown is None else breakdown,
+        breakdown_runs=breakdown_runs,
+        progress=progress,
+    )
+    footer = [f"Counting: {CONVENTIONS}."]
+    if latency:
+        footer.append(
+            f"Latency: {data.environment['backend']} backend(s) (plots and findings: "
+            f"the first), median of interleaved window medians ± IQR; "
+            f"{NOISY_NOTE} Runtime by op kind: torch.profiler over the eager module."
+        )
+        footer += data.notes
+    return write_report(data, out, png=png, footer=footer)
