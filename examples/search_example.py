@@ -28,7 +28,7 @@ def main() -> None:
         f"screened {result.screened.evaluated}, feasible {len(result.screened.rows)}, "
         f"front {len(front)}"
     )
-    print(front[["name", "groups", "params", "macs", "memory"]].to_string(index=False))
+    print(front[["name", "groups", "params", "macs", "memory_bytes_eager"]].to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
 """Per-op-kind profiler breakdown: attribution adds up and names the papers' op kinds."""
 
+import pytest
+
 from shufflenet_cli import mobilenet_spec, shufflenet_spec
 from shufflenet_cli.measure.breakdown import breakdown_rows, op_breakdown
+
+pytestmark = pytest.mark.slow  # latency, profiler, subprocess or browser: see README
 
 
 def test_shufflenet_breakdown_has_every_kind_and_adds_up():

@@ -56,6 +56,7 @@ def test_profile_table_states_conventions(run_cli):
     assert "Counting: MACs = multiply-adds of conv + FC" in r.stdout
 
 
+@pytest.mark.slow
 def test_profile_with_latency_measures_every_row(run_cli):
     r = run_cli(
         "profile", "--scale", "0.25", "--groups", "3", "--resolution", "96", "--format", "json"
@@ -118,6 +119,7 @@ def test_profile_output_file(run_cli, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.slow
 def test_profile_crosscheck(run_cli):
     r = run_cli(
         "profile",
@@ -202,6 +204,7 @@ def test_analytic_commands_do_not_import_torch():
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.slow
 def test_profile_repeat_process_reports_the_spread_between_processes(run_cli):
     r = run_cli(
         "profile",

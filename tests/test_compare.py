@@ -11,15 +11,17 @@ from shufflenet_cli.cli import cli
 from shufflenet_cli.explore.compare import (
     PAPER_PAIRS,
     compare_networks,
-    latency_errors,
-    latency_fields,
     pair_row,
     pairs_for,
 )
 from shufflenet_cli.explore.profile import resolve_networks
 from shufflenet_cli.measure.latency import LatencyResult
+from shufflenet_cli.measure.measurement import could_not_run, primary_fields
+from shufflenet_cli.measure.protocol import Protocol
 from shufflenet_cli.model.cost import analyze
 from shufflenet_cli.model.rules import mobilenet_spec, shufflenet_spec
+
+QUICK = Protocol(windows=2, window_time=0.02, warmup_time=0.02)
 
 
 def _json(args):
@@ -67,15 +69,17 @@ def test_pair_row_handles_missing_numbers():
     assert row["top1_err_diff"] is None
 
 
+@pytest.mark.slow
 def test_measured_latency_ratio_is_the_ratio_of_measured_medians():
     pairs = [(shufflenet_spec(3, 0.5), mobilenet_spec(0.25))]
-    result = compare_networks(pairs, windows=2, window_time=0.02, warmup_time=0.02)
+    result = compare_networks(pairs, protocol=QUICK)
     r = result.rows[0]
     assert r["latency_ms"] > 0 and r["partner_latency_ms"] > 0
     assert r["latency_ms_ratio"] == pytest.approx(r["latency_ms"] / r["partner_latency_ms"])
     assert result.environment["threads"] == 1
 
 
+@pytest.mark.slow
 def test_backend_option_times_that_backend():
     result = CliRunner().invoke(
         cli,
@@ -115,12 +119,12 @@ def test_network_a_backend_cannot_run_has_no_latency_and_a_reason():
         error="export failed",
     )
     ok = LatencyResult("mobilenet-v1-0.5", 4.0, 0.1, False, [4.0, 4.1], backend="onnxruntime")
-    row = {"name": "shufflenet-1x-g3", **latency_fields(failed)}
-    partner = {"name": "mobilenet-v1-0.5", **latency_fields(ok)}
+    row = {"name": "shufflenet-1x-g3", **primary_fields(failed, "onnxruntime")}
+    partner = {"name": "mobilenet-v1-0.5", **primary_fields(ok, "onnxruntime")}
     assert row["latency_ms"] is None and row["latency_error"] == "export failed"
     assert partner["latency_ms"] == 4.0 and partner["latency_error"] is None
     assert pair_row(row, partner)["latency_ms_ratio"] is None  # no NaN ratio
-    assert latency_errors([failed, ok]) == [
+    assert could_not_run([failed, ok]) == [
         "onnxruntime could not run shufflenet-1x-g3: export failed"
     ]
 
@@ -156,11 +160,10 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
     assert len(lines) == 1 and message in lines[0], result.output
 
 
+@pytest.mark.slow
 def test_several_backends_give_one_ratio_column_each():
     pairs = [(shufflenet_spec(3, 0.5), mobilenet_spec(0.25))]
-    result = compare_networks(
-        pairs, windows=2, window_time=0.02, warmup_time=0.02, backend=["eager", "channels_last"]
-    )
+    result = compare_networks(pairs, protocol=QUICK, backend=["eager", "channels_last"])
     r = result.rows[0]
     assert r["latency_ms_channels_last"] > 0 and r["partner_latency_ms_channels_last"] > 0
     assert r["latency_ms_channels_last_ratio"] == pytest.approx(

@@ -4,6 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # latency, profiler, subprocess or browser: see README
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -1,7 +1,11 @@
 """The latency protocol: statistics, interleaving, and a real (tiny) measurement."""
 
+import pytest
+
 from shufflenet_cli import measure_latency, mobilenet_spec, shufflenet_spec
 from shufflenet_cli.measure.latency import NOISY_FRACTION, environment, summarize_windows
+
+pytestmark = pytest.mark.slow  # latency, profiler, subprocess or browser: see README
 
 
 def test_median_of_window_medians_and_iqr():

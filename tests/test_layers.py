@@ -45,8 +45,11 @@ def imports_of(path: Path) -> set[str]:
                 continue
             for alias in node.names:  # `from . import report` imports a submodule
                 sub = f"{target}.{alias.name}"
-                found.add(sub if (PACKAGE.parent / sub.replace(".", "/")).with_suffix(".py")
-                          .exists() else target)
+                found.add(
+                    sub
+                    if (PACKAGE.parent / sub.replace(".", "/")).with_suffix(".py").exists()
+                    else target
+                )
         elif isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("shufflenet_cli")}
     found.discard(name)
@@ -66,8 +69,12 @@ def test_every_module_belongs_to_a_known_layer():
 
 
 def test_imports_only_go_down():
-    upward = [f"{a} imports {b}" for a, deps in graph().items() for b in deps
-              if rank(b) > rank(a) and not b.startswith(a + ".")]
+    upward = [
+        f"{a} imports {b}"
+        for a, deps in graph().items()
+        for b in deps
+        if rank(b) > rank(a) and not b.startswith(a + ".")
+    ]
     assert upward == []
 
 
@@ -83,7 +90,7 @@ def test_no_import_cycles():
         stack.append(n)
         for m in sorted(edges[n]):
             if state.get(m) == 1:
-                cycles.append(stack[stack.index(m):] + [m])
+                cycles.append(stack[stack.index(m) :] + [m])
             elif m not in state:
                 visit(m)
         stack.pop()

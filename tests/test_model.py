@@ -38,6 +38,15 @@ def assert_module_matches_cost_model(spec):
     assert macs == a.macs
 
 
+@pytest.mark.parametrize("preset", ["shufflenet-0.5x-g3", "mobilenet-v1-0.25"])
+def test_small_preset_modules_match_cost_model_fast(preset):
+    # the fast suite's check; every preset and random specs run in the slow suite
+    from shufflenet_cli.model.spec import with_resolution
+
+    assert_module_matches_cost_model(with_resolution(load_spec(preset), 96))
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", list_presets())
 def test_preset_module_matches_cost_model(preset):
     assert_module_matches_cost_model(load_spec(preset))
@@ -71,12 +80,14 @@ def shufflenet_specs(draw):
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(shufflenet_specs())
 def test_random_shufflenet_module_matches_cost_model(spec):
     assert_module_matches_cost_model(spec)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(st.sampled_from([0.25, 0.3, 0.5, 0.75, 1.0, 1.3]), st.integers(32, 96))
 def test_random_mobilenet_module_matches_cost_model(width, resolution):

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from shufflenet_cli import report as report_mod
 from shufflenet_cli.cli import cli
 from shufflenet_cli.explore.findings import latency_front, predictor_stats
 from shufflenet_cli.explore.profile import resolve_networks
+from shufflenet_cli.present import report as report_mod
 from shufflenet_cli.present.report import MARKER, build_report, with_mobilenets
 
 
@@ -154,6 +154,7 @@ def test_interrupted_report_leaves_the_old_one_whole(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["r"]
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_a_real_process_keeps_the_old_report(tmp_path):
     import signal
     import time
@@ -280,6 +281,7 @@ def test_report_command_writes_folder_and_png_note(tmp_path):
     assert list(nets["name"]) == ["shufflenet-1x-g1", "shufflenet-1x-g8", "mobilenet-v1-0.5"]
 
 
+@pytest.mark.slow
 def test_measured_report_fills_latency_backend_and_breakdown(tmp_path):
     out = tmp_path / "m"
     result = CliRunner().invoke(

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from shufflenet_cli.explore.profile import resolve_networks
+from shufflenet_cli.measure.protocol import Protocol
 from shufflenet_cli.present.report import build_report, with_mobilenets
 
 webdriver = pytest.importorskip("selenium.webdriver")
+
+pytestmark = pytest.mark.slow  # latency, profiler, subprocess or browser: see README
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -45,7 +48,8 @@ def measured_report(tmp_path_factory):
     """A small report with (briefly) measured latency, so every plot has data."""
     out = tmp_path_factory.mktemp("rep") / "report"
     specs = with_mobilenets(resolve_networks([3, 8], [0.5, 1]), [0.5, 0.25])
-    build_report(specs, out, windows=2, window_time=0.02, warmup_time=0.02, breakdown_runs=2)
+    quick = Protocol(windows=2, window_time=0.02, warmup_time=0.02)
+    build_report(specs, out, protocol=quick, breakdown_runs=2)
     return out
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import click
 
 from ..files import write_atomic
-from ..present.columns import percent
-from ..present.tables import Column, decimals
+from ..present.columns import BREAKDOWN_COLUMNS, ROOFLINE_COLUMNS, ROOFLINE_LAYER_COLUMNS
 from .app import cli
-from .options import backends_option, emit, network_options, output_options, progress_bar
+from .options import emit, network_options, output_options, progress_bar, protocol_options
 
 
 @cli.command()
@@ -50,67 +49,21 @@ def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
       shufflenet-cli breakdown shufflenet-1x-g3
       shufflenet-cli breakdown mobilenet-v1-0.5 --by stage --format json
     """
-    from ..measure.breakdown import op_breakdown
-    from ..model.cost import analyze
+    from ..measure.breakdown import breakdown_table
     from ..model.presets import load_spec
     from ..model.spec import with_resolution
 
     spec = load_spec(network)
     if resolution:
         spec = with_resolution(spec, resolution)
-    result = op_breakdown(spec, threads=threads, runs=runs)
-    a = analyze(spec)
-    if by == "kind":
-        cost = a.by_kind().set_index("kind")
-        rows = [
-            {
-                **r,
-                "macs_share": float(cost["macs"].get(r["kind"], 0)) / a.macs,
-                "traffic_share": float(cost["memory_bytes_eager"].get(r["kind"], 0))
-                / a.memory_bytes_eager,
-            }
-            for r in result["by_kind"]
-        ]
-        columns = [
-            Column("label", "op kind", justify="left"),
-            Column("ms", "time (ms)", decimals(3)),
-            Column("share", "share of time", percent),
-            Column("macs_share", "share of MACs", percent),
-            Column("traffic_share", "share of traffic", percent),
-        ]
-    elif by == "layer":
-        rows = result["by_layer"]
-        columns = [
-            Column("layer", "layer", justify="left"),
-            Column("kind", "kind", justify="left"),
-            Column("ms", "time (ms)", decimals(3)),
-            Column("share", "share of time", percent),
-        ]
-    else:
-        rows = result["by_stage"]
-        columns = [
-            Column("stage", "stage", justify="left"),
-            Column("ms", "time (ms)", decimals(3)),
-            Column("share", "share of time", percent),
-        ]
-    footer = [
-        f"{spec.name}: {result['total_ms']:.2f} ms per forward pass under torch.profiler "
-        f"({runs} runs, {threads} thread(s), eager); the profiler adds a few microseconds "
-        "per op, which inflates cheap ops."
-    ]
+    rows, footer = breakdown_table(spec, by, threads, runs)
+    columns = BREAKDOWN_COLUMNS[by]
     emit(rows, columns, fmt, output, title=f"Where the time goes: {spec.name}", footer=footer)
 
 
 @cli.command()
-@network_options
-@click.option(
-    "--threads",
-    type=click.IntRange(1, 256),
-    default=1,
-    show_default=True,
-    help="Threads for calibration and timing.",
-)
-@backends_option
+@network_options()
+@protocol_options(batch=False, repeat=False, latency=False)
 @click.option(
     "--by",
     type=click.Choice(["network", "layer"]),
@@ -127,7 +80,18 @@ def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
 )
 @output_options()
 def roofline(
-    groups, scales, presets, spec_files, resolution, threads, backends, by, quick, plot, fmt, output
+    groups,
+    scales,
+    presets,
+    spec_files,
+    resolution,
+    backends,
+    protocol,
+    by,
+    quick,
+    plot,
+    fmt,
+    output,
 ) -> None:
     """Lower-bound latency from the cost model and this machine's measured limits.
 
@@ -149,9 +113,8 @@ def roofline(
     from ..explore.profile import resolve_networks
     from ..files import check_output_path
     from ..measure.backends import check_backend_name
-    from ..measure.latency import DEFAULT_WINDOWS
-    from ..measure.roofline import bound_vs_measured, cache_dir, calibrate, op_kind_points
-    from ..present.plots import roofline_figure
+    from ..measure.roofline import calibrate, op_kind_points, roofline_by_layer, roofline_by_network
+    from ..present.plots import layer_roofline_figure, roofline_figure
 
     backends = [check_backend_name(b) for b in backends] or ["eager"]
     if by == "layer" and backends != ["eager"]:
@@ -161,90 +124,26 @@ def roofline(
     if plot:
         check_output_path(plot)
     specs = resolve_networks(groups, scales, presets, spec_files, resolution)
+    threads = protocol.threads
     calib = calibrate(threads, quick=quick)
     if by == "layer":
-        _roofline_layers(specs, calib, threads, plot, fmt, output)
+        rows, footer = roofline_by_layer(specs, calib, threads)
+        if plot:
+            write_atomic(plot, layer_roofline_figure(rows, calib).to_html(include_plotlyjs=True))
+            footer.append(f"Roofline plot written to {plot}: one point per layer.")
+        title = "Roofline bound vs profiled time, per layer"
+        emit(rows, ROOFLINE_LAYER_COLUMNS, fmt, output, title=title, footer=footer)
         return
-    ctx, progress = progress_bar(
-        len(specs) * (DEFAULT_WINDOWS + 1) * len(backends), "measuring latency"
-    )
+    ctx, progress = progress_bar(protocol.steps(len(specs), len(backends)), "measuring latency")
     with ctx:
-        rows = bound_vs_measured(specs, calib, backends, threads, progress)
-    columns = [
-        Column("name", "network", justify="left"),
-        Column("backend", "backend", justify="left"),
-        Column("measured_ms", "measured (ms)", decimals(2)),
-        Column("bound_ms", "bound (ms)", decimals(2)),
-        Column("compute_ms", "compute (ms)", decimals(2)),
-        Column("memory_ms", "memory (ms)", decimals(2)),
-        Column("memory_bound_share", "memory-bound share", percent),
-        Column("efficiency", "bound / measured", percent),
-    ]
-    bws = ", ".join(f"{int(k) >> 10} KiB {v:.0f}" for k, v in calib["bandwidth_gbs"].items())
-    footer = [
-        f"Calibration: peak {calib['peak_gflops']:.1f} GFLOP/s (best fp32 matmul or 1x1 "
-        f"conv kernel), bandwidth "
-        f"GB/s by working set: {bws}; {threads} thread(s), cached in {cache_dir()}.",
-        "Bound per layer = max(2 x MACs / peak, traffic bytes / bandwidth at the layer's "
-        "working set), traffic eager for eager and channels_last, fused (BN folded; ReLU, "
-        "shuffle and residual adds fused; concats in place) for torchscript, compile and "
-        "onnxruntime; a low "
-        "bound/measured share is time the hardware does not explain (op overhead, cache "
-        "misses, kernels below peak).",
-    ]
-    footer += [
-        f"{r['name']}: {r['backend']} could not run it: {r['error']}" for r in rows if r["error"]
-    ]
+        rows, footer = roofline_by_network(specs, calib, backends, protocol, progress)
     if plot:
         kinds = [p for spec in specs for p in op_kind_points(spec, calib, threads)]
-        figure = roofline_figure([r for r in rows if r["measured_ms"]], calib, kinds)
+        figure = roofline_figure([r for r in rows if r["latency_ms"]], calib, kinds)
         write_atomic(plot, figure.to_html(include_plotlyjs=True))
         footer.append(
             f"Roofline plot written to {plot}: one point per network and backend, "
             "and per op kind with multiply-adds (eager, torch.profiler)."
         )
-    emit(rows, columns, fmt, output, title="Roofline bound vs measured latency", footer=footer)
-
-
-def _roofline_layers(specs, calib, threads, plot, fmt, output) -> None:
-    """``roofline --by layer``: every conv and FC layer's bound beside its profiled time."""
-    from ..measure.roofline import cache_dir, layer_efficiency
-    from ..present.plots import roofline_figure
-
-    rows = [r for spec in specs for r in layer_efficiency(spec, calib, threads)]
-    columns = [
-        Column("name", "network", justify="left"),
-        Column("layer", "layer", justify="left"),
-        Column("kind", "kind", justify="left"),
-        Column("flops", "MFLOPs", lambda v, _r: f"{v / 1e6:.1f}"),
-        Column("bound_ms", "bound (ms)", decimals(3)),
-        Column("profiled_ms", "profiled (ms)", decimals(3)),
-        Column("gflops", "GFLOP/s", decimals(1)),
-        Column("efficiency", "bound / profiled", percent),
-    ]
-    footer = [
-        f"Calibration: peak {calib['peak_gflops']:.1f} GFLOP/s, cached in {cache_dir()}. "
-        "Profiled = torch.profiler's CPU time inside the layer's module (eager, "
-        f"{threads} thread(s)), which adds a few microseconds per op; bound = max(2 x MACs "
-        "/ peak, eager traffic / bandwidth at the layer's working set)."
-    ]
-    if plot:
-        points = [
-            {
-                **r,
-                "name": f"{r['name']} {r['layer']}",
-                "measured_ms": r["profiled_ms"],
-                "backend": "eager (profiled layers)",
-            }
-            for r in rows
-        ]
-        write_atomic(plot, roofline_figure(points, calib).to_html(include_plotlyjs=True))
-        footer.append(f"Roofline plot written to {plot}: one point per layer.")
-    emit(
-        rows,
-        columns,
-        fmt,
-        output,
-        title="Roofline bound vs profiled time, per layer",
-        footer=footer,
-    )
+    title = "Roofline bound vs measured latency"
+    emit(rows, ROOFLINE_COLUMNS, fmt, output, title=title, footer=footer)

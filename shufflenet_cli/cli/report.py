@@ -4,75 +4,26 @@ from __future__ import annotations
 
 import click
 
-from ..measure.backends import BACKENDS
 from .app import cli
-from .options import _int, _list_of, _scale, emit, network_options, output_options, progress_bar
-
-
-def _protocol_options(f):
-    """--backend/--threads/--windows/--window-time/--warmup-time: the latency protocol's
-    settings."""
-    f = click.option(
-        "--warmup-time",
-        type=click.FloatRange(0.001, 60),
-        default=None,
-        help="Seconds of warm-up per network (default: the protocol's 0.3).",
-    )(f)
-    f = click.option(
-        "--window-time",
-        type=click.FloatRange(0.001, 60),
-        default=None,
-        help="Seconds per network per window (default: the protocol's 0.1).",
-    )(f)
-    f = click.option(
-        "--windows",
-        type=click.IntRange(1, 1000),
-        default=None,
-        help="Interleaved timing windows (default: the protocol's 20).",
-    )(f)
-    f = click.option(
-        "--backend",
-        "backends",
-        default="eager",
-        show_default=True,
-        callback=_list_of(str, "a backend"),
-        help="Inference backends timed, comma-separated ("
-        + ", ".join(BACKENDS)
-        + "): the first drives ratios, plots and findings, each other adds a "
-        "column. Each network's output is first checked against eager.",
-    )(f)
-    f = click.option(
-        "--threads",
-        type=click.IntRange(1, 256),
-        default=1,
-        show_default=True,
-        help="Torch intra-op threads while timing.",
-    )(f)
-    f = click.option(
-        "--latency/--no-latency",
-        default=True,
-        show_default=True,
-        help="Measure CPU latency (--no-latency is analytic only).",
-    )(f)
-    return f
-
-
-def _steps(n_networks: int, windows: int | None) -> int:
-    from ..measure.latency import DEFAULT_WINDOWS
-
-    return n_networks * ((windows or DEFAULT_WINDOWS) + 1)
+from .options import (
+    _list_of,
+    _scale,
+    baseline_option,
+    emit,
+    network_options,
+    output_options,
+    progress_bar,
+    protocol_options,
+)
 
 
 @cli.command()
-@network_options
-@click.option(
-    "--baseline",
-    default="auto",
-    show_default=True,
-    help="Partner of each named network: auto (the MobileNet v1 width closest in "
-    "MACs), a preset name, a YAML file or a width such as 0.5.",
+@network_options()
+@baseline_option(
+    "Partner of each named network: auto (the MobileNet v1 width closest in MACs), a preset "
+    "name, a YAML file or a width such as 0.5."
 )
-@_protocol_options
+@protocol_options(batch=False, repeat=False)
 @output_options()
 def compare(
     groups,
@@ -82,11 +33,8 @@ def compare(
     resolution,
     baseline,
     latency,
-    threads,
     backends,
-    windows,
-    window_time,
-    warmup_time,
+    protocol,
     fmt,
     output,
 ) -> None:
@@ -119,17 +67,10 @@ def compare(
                 (with_resolution(a, resolution), with_resolution(b, resolution)) for a, b in pairs
             ]
     backends = as_backends(backends or ["eager"])
-    kwargs = dict(
-        latency=latency,
-        threads=threads,
-        windows=windows,
-        window_time=window_time,
-        warmup_time=warmup_time,
-        backend=backends,
-    )
+    kwargs = dict(latency=latency, protocol=protocol, backend=backends)
     if latency:
         n = len({s.arch_key() for p in pairs for s in p})
-        ctx, progress = progress_bar(_steps(n, windows) * len(backends), "measuring latency")
+        ctx, progress = progress_bar(protocol.steps(n, len(backends)), "measuring latency")
         with ctx:
             result = compare_networks(pairs, progress=progress, **kwargs)
     else:
@@ -143,34 +84,13 @@ def compare(
 
 
 @cli.command()
-@click.option(
-    "--groups",
-    callback=_list_of(_int, "a positive whole number"),
-    default="1,2,3,4,8",
-    show_default=True,
-    help="ShuffleNet group counts, comma-separated.",
-)
-@click.option(
-    "--scales",
-    callback=_list_of(_scale, "a positive number"),
-    default="0.5,1,2",
-    show_default=True,
-    help="ShuffleNet width scales, comma-separated.",
-)
+@network_options(default_groups="1,2,3,4,8", default_scales="0.5,1,2")
 @click.option(
     "--mobilenet-widths",
     callback=_list_of(_scale, "a positive number"),
     default="1,0.75,0.5,0.25",
     show_default=True,
     help="MobileNet v1 widths to include ('' for none).",
-)
-@click.option("--preset", "presets", multiple=True, help="Also a preset (repeatable).")
-@click.option(
-    "--spec",
-    "spec_files",
-    multiple=True,
-    type=click.Path(),
-    help="Also a YAML spec file (repeatable).",
 )
 @click.option(
     "--breakdown",
@@ -186,7 +106,7 @@ def compare(
     show_default=True,
     help="Profiled inferences per breakdown.",
 )
-@_protocol_options
+@protocol_options(batch=False, repeat=False)
 @click.option("--png", is_flag=True, help="Also write PNGs of the plots (needs kaleido).")
 @click.option(
     "--out",
@@ -198,17 +118,15 @@ def compare(
 def report(
     groups,
     scales,
-    mobilenet_widths,
     presets,
     spec_files,
+    resolution,
+    mobilenet_widths,
     breakdown,
     breakdown_runs,
     latency,
-    threads,
     backends,
-    windows,
-    window_time,
-    warmup_time,
+    protocol,
     png,
     out,
 ) -> None:
@@ -227,35 +145,23 @@ def report(
       shufflenet-cli report --backend eager,onnxruntime --out reports/two-backends
     """
     from ..explore.compare import as_backends
-    from ..explore.profile import resolve_networks
-    from ..model.presets import load_spec
-    from ..present.report import breakdown_specs, build_report, check_report_folder, with_mobilenets
+    from ..present.report import breakdown_specs, build_report, check_report_folder, report_networks
 
     check_report_folder(out)
-    specs = resolve_networks(groups, scales) if groups else []
-    specs = with_mobilenets(specs, mobilenet_widths)
-    keys = {s.arch_key() for s in specs}
-    for s in [load_spec(p) for p in presets] + [load_spec(f) for f in spec_files]:
-        if s.arch_key() not in keys:
-            specs.append(s)
-            keys.add(s.arch_key())
+    specs = report_networks(groups, scales, mobilenet_widths, presets, spec_files, resolution)
     extra = breakdown_specs(breakdown, specs)
     backends = as_backends(backends or ["eager"])
     kwargs = dict(
         latency=latency,
-        threads=threads,
-        windows=windows,
-        window_time=window_time,
-        warmup_time=warmup_time,
+        protocol=protocol,
         backend=backends,
         breakdown=extra,
         breakdown_runs=breakdown_runs,
         png=png,
     )
     if latency:
-        ctx, progress = progress_bar(
-            _steps(len(specs), windows) * len(backends) + len(extra), "measuring latency"
-        )
+        steps = protocol.steps(len(specs), len(backends)) + len(extra)
+        ctx, progress = progress_bar(steps, "measuring latency")
         with ctx:
             path, notes = build_report(specs, out, progress=progress, **kwargs)
     else:

@@ -4,7 +4,7 @@ By default the papers' pairs (ShuffleNet paper, Table 5: ShuffleNet vs MobileNet
 same multiply-adds). Any networks can be compared instead; each gets as partner the MobileNet v1
 chosen like ``profile``'s baseline (by default the width closest in MACs).
 
-    >>> from shufflenet_cli.compare import compare_networks, paper_pairs
+    >>> from shufflenet_cli.explore.compare import compare_networks, paper_pairs
     >>> result = compare_networks(paper_pairs(), latency=False)
     >>> [(r["name"], r["partner"]) for r in result.rows][:2]
     [('shufflenet-2x-g3', 'mobilenet-v1-1.0'), ('shufflenet-1.5x-g3', 'mobilenet-v1-0.75')]
@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import UserError
-from ..measure.latency import NOISY_NOTE
+from ..measure.measurement import measure_specs
+from ..measure.protocol import Protocol
 from ..model.spec import NetworkSpec
 from .profile import choose_baseline, network_row
 
@@ -102,23 +103,24 @@ def compare_networks(
     pairs: Sequence[tuple[NetworkSpec, NetworkSpec]],
     *,
     latency: bool = True,
-    threads: int = 1,
-    windows: int | None = None,
-    window_time: float | None = None,
-    warmup_time: float | None = None,
+    protocol: Protocol | None = None,
     backend: str | Sequence[str] = "eager",
     progress: Callable[[str], None] | None = None,
+    threads: int | None = None,
 ) -> CompareResult:
     """Cost model (and measured latency) of every pair, with network / partner ratios.
 
     All distinct networks of all pairs are measured in one interleaved run per backend, so
     every ratio compares models timed side by side. ``backend`` is one name or several: the
-    first fills ``latency_ms`` and its ratio, each other one ``latency_ms_<backend>`` and
+    first fills ``latency_ms`` and its ratio, each one ``latency_ms_<backend>`` and
     ``latency_ms_<backend>_ratio``. A network a backend cannot run has no latency there; the
-    footer says why.
+    footer says why. ``threads`` overrides the protocol's.
     """
     if not pairs:
         raise UserError("networks: nothing to compare")
+    protocol = protocol or Protocol()
+    if threads is not None:
+        protocol = protocol.with_(threads=threads)
     unique: dict[tuple, NetworkSpec] = {}
     for a, b in pairs:
         for s in (a, b):
@@ -131,25 +133,11 @@ def compare_networks(
         "minus the partner's (percentage points, negative = more accurate)."
     ]
     if latency:
-        from ..measure.latency import environment
-
-        backends = as_backends(backend)
-        footer += measure_each_backend(
-            specs,
-            list(rows.values()),
-            backends,
-            threads=threads,
-            windows=windows,
-            window_time=window_time,
-            warmup_time=warmup_time,
-            progress=progress,
-        )
-        env = environment(threads, ",".join(backends))
-        footer.append(
-            f"Latency: {env['backend']}, {env['threads']} thread(s), batch 1, torch "
-            f"{env['torch']}, CPU {env['cpu']}, allocator: {env['allocator']}; "
-            "median of window medians; " + NOISY_NOTE
-        )
+        measured = measure_specs(specs, as_backends(backend), protocol, progress)
+        for row, fields in zip(rows.values(), measured.fields):
+            row.update(fields)
+        env = measured.environment
+        footer += measured.footer()
     out = [pair_row(rows[(a.name, a.arch_key())], rows[(b.name, b.arch_key())]) for a, b in pairs]
     return CompareResult(out, env, footer)
 
@@ -164,87 +152,3 @@ def as_backends(backend: str | Sequence[str]) -> list[str]:
             "backend: give at least one (eager, channels_last, torchscript, compile, onnxruntime)"
         )
     return [check_backend_name(b) for b in names]
-
-
-def measure_each_backend(
-    specs: Sequence[NetworkSpec],
-    rows: Sequence[dict],
-    backends: Sequence[str],
-    *,
-    threads: int = 1,
-    windows: int | None = None,
-    window_time: float | None = None,
-    warmup_time: float | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> list[str]:
-    """Measure ``specs`` on every backend and write into ``rows`` (same order): the first
-    backend's ``latency_fields``, each other's median as ``latency_ms_<backend>``. Returns one
-    line per network a backend could not run."""
-    notes: list[str] = []
-    for k, b in enumerate(backends):
-        results = measure_latencies(
-            specs,
-            threads=threads,
-            windows=windows,
-            window_time=window_time,
-            warmup_time=warmup_time,
-            backend=b,
-            progress=progress,
-        )
-        for row, r in zip(rows, results):
-            if k == 0:
-                row.update(latency_fields(r))
-            else:
-                row[f"latency_ms_{b}"] = r.median_ms if r.error is None else None
-                row[f"latency_noisy_{b}"] = r.noisy if r.error is None else None
-        notes += latency_errors(results)
-    return notes
-
-
-def measure_latencies(
-    specs: Sequence[NetworkSpec],
-    *,
-    threads: int = 1,
-    windows: int | None = None,
-    window_time: float | None = None,
-    warmup_time: float | None = None,
-    backend: str = "eager",
-    progress: Callable[[str], None] | None = None,
-) -> list:
-    """``latency.measure_latency`` over ``specs`` with only the protocol settings given passed on
-    (None keeps the protocol's defaults)."""
-    from ..measure.latency import measure_latency
-
-    kwargs = {
-        k: v
-        for k, v in (
-            ("windows", windows),
-            ("window_time", window_time),
-            ("warmup_time", warmup_time),
-        )
-        if v is not None
-    }
-    return measure_latency(
-        list(specs), threads=threads, progress=progress, backend=backend, **kwargs
-    )
-
-
-def latency_fields(result) -> dict:
-    """The latency keys of a row from one ``LatencyResult``; all None where the backend could
-    not run the network (``latency_error`` then says why)."""
-    ok = result.error is None
-    return {
-        "latency_ms": result.median_ms if ok else None,
-        "latency_spread_ms": result.spread_ms if ok else None,
-        "latency_noisy": result.noisy if ok else None,
-        "latency_loaded_windows": result.loaded_windows if ok else None,
-        "latency_faults_per_call": result.faults_per_call if ok else None,
-        "latency_error": result.error,
-    }
-
-
-def latency_errors(results: Sequence) -> list[str]:
-    """One line per network the backend could not run, saying why."""
-    return [
-        f"{r.backend} could not run {r.name}: {r.error}" for r in results if r.error is not None
-    ]

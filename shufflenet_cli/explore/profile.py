@@ -2,7 +2,7 @@
 
 This is what ``shufflenet-cli profile`` runs; it is plain Python so scripts can call it too::
 
-    >>> from shufflenet_cli.profile import resolve_networks, profile_networks
+    >>> from shufflenet_cli.explore.profile import resolve_networks, profile_networks
     >>> specs = resolve_networks(groups=[1, 3, 8])
     >>> result = profile_networks(specs, latency=False)
     >>> [r["name"] for r in result.rows]
@@ -17,7 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import UserError
-from ..model.cost import CONVENTIONS, analyze, check_fits_in_memory
+from ..measure.measurement import measure_specs
+from ..measure.protocol import Protocol
+from ..model.cost import CONVENTIONS, analyze
 from ..model.presets import load_spec, matching_preset
 from ..model.rules import mobilenet_spec, shufflenet_spec
 from ..model.spec import TABLE1_STAGE2_CHANNELS, MobileNetSpec, NetworkSpec, with_resolution
@@ -137,25 +139,36 @@ def profile_networks(
     *,
     baseline: NetworkSpec | str | None = "auto",
     latency: bool = True,
-    threads: int = 1,
-    batch_size: int = 1,
+    protocol: Protocol | None = None,
     dtype: str = "fp32",
     crosscheck: bool = False,
     backends: Sequence[str] = ("eager",),
-    repeat_process: int = 1,
     progress: Callable[[str], None] | None = None,
+    threads: int | None = None,
+    batch_size: int | None = None,
+    repeat_process: int | None = None,
 ) -> ProfileResult:
     """Cost model (and, with ``latency``, measured latency) for each network and the baseline.
 
     The baseline is measured in the same interleaved run, and every row gets
-    ``latency_rel`` = its latency / the baseline's. With several ``backends`` each is one
-    interleaved run; the first fills ``latency_ms``, all go to ``latency_by_backend``.
-    With ``repeat_process`` > 1 every backend's run is repeated in that many fresh processes:
-    ``latency_ms`` is the median of the process medians and ``latency_spread_ms`` their
-    max - min (the spread between processes), flagged noisy above 10% of the median.
+    ``latency_rel`` = its latency / the baseline's. Latency keys come from
+    ``measure.measurement.measure_specs`` (the first backend unsuffixed, every backend as
+    ``latency_ms_<backend>``). ``protocol`` holds threads, batch size, windows and fresh-process
+    repeats; ``threads``, ``batch_size`` and ``repeat_process`` are shortcuts that override it.
     """
     if not specs:
         raise UserError("networks: nothing to profile (give --groups, --preset or --spec)")
+    protocol = (protocol or Protocol()).with_(
+        **{
+            k: v
+            for k, v in (
+                ("threads", threads),
+                ("batch_size", batch_size),
+                ("repeat_process", repeat_process),
+            )
+            if v is not None
+        }
+    )
     if isinstance(baseline, str) or baseline is None:
         resolutions = {s.resolution for s in specs}
         res = resolutions.pop() if len(resolutions) == 1 else None
@@ -163,58 +176,12 @@ def profile_networks(
     all_specs = list(specs)
     if baseline is not None and all(s.arch_key() != baseline.arch_key() for s in all_specs):
         all_specs.append(baseline)
-    rows = [network_row(s, batch_size, dtype) for s in all_specs]
+    rows = [network_row(s, protocol.batch_size, dtype) for s in all_specs]
     base_index = None
     if baseline is not None:
         base_index = next(i for i, s in enumerate(all_specs) if s.arch_key() == baseline.arch_key())
         rows[base_index]["baseline"] = True
-    env: dict = {"batch_size": batch_size, "dtype": dtype}
-    if latency:
-        from ..measure.backends import check_backend_name
-        from ..measure.latency import environment, measure_latency
-
-        for b in backends:
-            check_backend_name(b)
-        for s in all_specs:
-            check_fits_in_memory(s, batch_size)
-        for row in rows:
-            row["latency_by_backend"] = {}
-        for k, backend in enumerate(backends):
-            if repeat_process > 1:
-                results = _across_processes(
-                    all_specs, repeat_process, threads, batch_size, backend, progress
-                )
-            else:
-                results = measure_latency(
-                    all_specs,
-                    threads=threads,
-                    batch_size=batch_size,
-                    progress=progress,
-                    backend=backend,
-                )
-            base = results[base_index].median_ms if base_index is not None else None
-            for row, r in zip(rows, results):
-                ok = r.error is None
-                entry = {
-                    "latency_ms": r.median_ms if ok else None,
-                    "latency_spread_ms": r.spread_ms if ok else None,
-                    "latency_noisy": r.noisy if ok else None,
-                    "latency_loaded_windows": r.loaded_windows if ok else None,
-                    "latency_faults_per_call": r.faults_per_call if ok else None,
-                    # window medians, or with repeat_process each process's median
-                    "latency_samples_ms": r.window_ms if ok else None,
-                    "latency_rel": r.median_ms / base if ok and base and base == base else None,
-                    "error": r.error,
-                }
-                row["latency_by_backend"][backend] = entry
-                if k == 0:
-                    row.update({key: v for key, v in entry.items() if key != "error"})
-        env.update(environment(threads, ",".join(backends)))
-    if crosscheck:
-        from ..measure.crosscheck import crosscheck_counts
-
-        for row, s in zip(rows, all_specs):
-            row.update(crosscheck_counts(s))
+    env: dict = {"batch_size": protocol.batch_size, "dtype": dtype}
     footer = [f"Counting: {CONVENTIONS}."]
     footer += [
         f"{s.name}: channels by rule: {s.rule}."
@@ -222,59 +189,18 @@ def profile_networks(
         if s.family == "shufflenet" and "largest multiple" in s.rule
     ]
     if latency:
-        footer.append(
-            f"Latency: {env['backend']}, {env['threads']} thread(s), batch {batch_size}, "
-            f"torch {env['torch']}, CPU {env['cpu']}, allocator: {env['allocator']}; "
-            + (
-                "median of window medians, +/- IQR; '!' = noisy (IQR > 10% of median)."
-                if repeat_process == 1
-                else f"median of {repeat_process} fresh processes' medians, +/- max - min between "
-                "processes; '!' = noisy (spread > 10% of median)."
-            )
-        )
+        measured = measure_specs(all_specs, backends, protocol, progress)
+        base = measured.fields[base_index]["latency_ms"] if base_index is not None else None
+        for row, fields in zip(rows, measured.fields):
+            row.update(fields)
+            ms = fields["latency_ms"]
+            row["latency_rel"] = ms / base if ms is not None and base else None
+        env.update(measured.environment)
+        footer += measured.footer()
     if crosscheck:
-        from ..measure.crosscheck import CROSSCHECK_NOTE
+        from ..measure.crosscheck import CROSSCHECK_NOTE, crosscheck_counts
 
+        for row, s in zip(rows, all_specs):
+            row.update(crosscheck_counts(s))
         footer.append(CROSSCHECK_NOTE)
     return ProfileResult(rows, baseline.name if baseline is not None else None, env, footer)
-
-
-def _across_processes(specs, runs, threads, batch_size, backend, progress):
-    """LatencyResults from ``runs`` fresh processes: median of medians, max - min spread."""
-    from ..measure.latency import NOISY_FRACTION, LatencyResult, measure_in_fresh_processes
-
-    per_spec = measure_in_fresh_processes(
-        specs, runs, threads=threads, batch_size=batch_size, backend=backend, progress=progress
-    )
-    out = []
-    for spec, values in zip(specs, per_spec):
-        if any(v is None for v in values):
-            out.append(
-                LatencyResult(
-                    spec.name,
-                    math.nan,
-                    math.nan,
-                    False,
-                    [],
-                    threads,
-                    batch_size,
-                    backend,
-                    f"{backend} could not run it",
-                )
-            )
-            continue
-        med = statistics.median(values)
-        spread = max(values) - min(values)
-        out.append(
-            LatencyResult(
-                spec.name,
-                med,
-                spread,
-                spread > NOISY_FRACTION * med,
-                list(values),
-                threads,
-                batch_size,
-                backend,
-            )
-        )
-    return out

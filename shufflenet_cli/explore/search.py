@@ -37,11 +37,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UserError
+from ..measure.protocol import Protocol
 from ..model.cost import totals
 from ..model.rules import shufflenet_spec
 from ..model.spec import MAX_RESOLUTION, NetworkSpec
+from .pareto import dominates, pareto_front, pareto_ranks  # noqa: F401  (dominates re-exported)
 
 OBJECTIVES = ("macs", "params", "memory", "latency", "synflow")
+# The row key each objective (and constraint) reads: the same vocabulary as profile's rows.
+OBJECTIVE_KEYS = {
+    "macs": "macs",
+    "params": "params",
+    "memory": "memory_bytes_eager",
+    "latency": "latency_ms",
+    "synflow": "synflow",
+}
 ANALYTIC = ("macs", "params", "memory")
 MEASURED = ("latency", "synflow")
 CONSTRAINTS = {  # key -> (metric, factor to the metric's unit)
@@ -329,23 +339,31 @@ class ScreenResult:
 
 
 def analytic_row(spec: NetworkSpec) -> dict:
-    """The analytic metrics of a candidate (``memory`` = eager traffic bytes, fp32, batch 1)."""
+    """The analytic metrics of a candidate, in profile's vocabulary (fp32, batch 1)."""
     t = totals(spec)
     return {
         "name": spec.name,
         "params": t.params,
         "macs": t.macs,
         "macs_conv": t.macs_conv,
-        "memory": t.memory_bytes_eager,
-        "memory_fused": t.memory_bytes_fused,
+        "memory_bytes_eager": t.memory_bytes_eager,
+        "memory_bytes_fused": t.memory_bytes_fused,
         "stage_channels": list(spec.stage_channels),
         "groups": spec.groups,
         "resolution": spec.resolution,
-        "latency": None,
-        "latency_spread": None,
+        "latency_ms": None,
+        "latency_spread_ms": None,
         "latency_noisy": None,
         "synflow": None,
     }
+
+
+def arch_id(spec: NetworkSpec) -> str:
+    """A short, stable identifier of the architecture (16 hex digits of a hash of its key):
+    equal for equal architectures whatever their names; the store's primary key."""
+    import hashlib
+
+    return hashlib.sha1(repr(spec.arch_key()).encode()).hexdigest()[:16]
 
 
 def violated(space: SearchSpace, row: Mapping) -> list[str]:
@@ -353,7 +371,7 @@ def violated(space: SearchSpace, row: Mapping) -> list[str]:
     out = []
     for key, limit in space.constraints.items():
         metric, unit = CONSTRAINTS[key]
-        value = row.get(metric)
+        value = row.get(OBJECTIVE_KEYS[metric])
         if value is not None and value / unit > limit:
             out.append(key)
     return out
@@ -385,7 +403,7 @@ def screen(
         seen.add(key)
         row = analytic_row(spec)
         row["candidate"] = cand
-        row["key"] = repr(key)
+        row["key"] = arch_id(spec)
         broken = violated(space, row)
         for name in broken:
             result.removed_by[name] = result.removed_by.get(name, 0) + 1
@@ -394,52 +412,6 @@ def screen(
         if progress and result.evaluated % 512 == 0:
             progress(512)
     return result
-
-
-# ----------------------------------------------------------------------------- Pareto
-
-
-def _vector(row: Mapping, objectives: Sequence[str], maximize: Sequence[str]) -> tuple:
-    return tuple(-row[o] if o in maximize else row[o] for o in objectives)
-
-
-def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
-    """A Pareto-dominates b (all objectives minimised): no worse anywhere, better somewhere."""
-    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
-
-
-def pareto_front(
-    rows: Sequence[dict], objectives: Sequence[str], maximize: Sequence[str] = ()
-) -> list[dict]:
-    """The non-dominated rows over ``objectives`` (rows missing a value are left out).
-
-    Objectives named in ``maximize`` are maximised, the others minimised. Sorted by the
-    first objective; ties in every objective are all kept.
-    """
-    usable = [r for r in rows if all(r.get(o) is not None for o in objectives)]
-    usable.sort(key=lambda r: _vector(r, objectives, maximize))
-    front: list[dict] = []
-    vectors: list[tuple] = []
-    for r in usable:
-        v = _vector(r, objectives, maximize)
-        if not any(dominates(f, v) for f in vectors):
-            front.append(r)
-            vectors.append(v)
-    return front
-
-
-def pareto_ranks(
-    rows: Sequence[dict], objectives: Sequence[str], maximize: Sequence[str] = ()
-) -> list[list[dict]]:
-    """Successive Pareto fronts (non-dominated sorting): rank 0 is the front."""
-    rest = list(rows)
-    ranks = []
-    while rest:
-        front = pareto_front(rest, objectives, maximize)
-        ranks.append(front)
-        ids = {id(r) for r in front}
-        rest = [r for r in rest if id(r) not in ids]
-    return ranks
 
 
 # ----------------------------------------------------------------------------- nsga2
@@ -476,7 +448,7 @@ def nsga2_candidates(space: SearchSpace, trials: int, seed: int) -> list[Candida
         if violated(space, row):
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             continue
-        study.tell(trial, [row[o] for o in analytic])
+        study.tell(trial, [row[OBJECTIVE_KEYS[o]] for o in analytic])
     return out
 
 
@@ -539,8 +511,8 @@ def run_search(
     seed: int = 0,
     measure_top: int | None = None,
     store=None,
-    threads: int = 1,
-    latency_kwargs: Mapping | None = None,
+    protocol: Protocol | None = None,
+    backend: str = "eager",
     progress: Callable[[str, int, int], None] | None = None,
 ) -> SearchResult:
     """Run both phases and return the result (a ``store`` makes it resumable).
@@ -573,8 +545,8 @@ def run_search(
         space,
         chosen,
         store=store,
-        threads=threads,
-        latency_kwargs=latency_kwargs or {},
+        protocol=protocol,
+        backend=backend,
         progress=progress,
     )
     feasible = [r for r in chosen if not violated(space, r)]
@@ -597,9 +569,14 @@ def run_search(
     return SearchResult(space, screened, space_front(space, feasible), chosen, strategy, seed)
 
 
+def objective_keys(names: Sequence[str]) -> list[str]:
+    """Row keys of objective names (``memory`` -> ``memory_bytes_eager``, ...)."""
+    return [OBJECTIVE_KEYS[n] for n in names]
+
+
 def space_front(space: SearchSpace, rows: Sequence[dict]) -> list[dict]:
     """The Pareto front of ``rows`` under the space's objectives and directions."""
-    return pareto_front(rows, space.objectives, space.maximize)
+    return pareto_front(rows, objective_keys(space.objectives), objective_keys(space.maximize))
 
 
 def phase2_candidates(space: SearchSpace, rows: list[dict], measure_top: int | None) -> list[dict]:
@@ -613,15 +590,16 @@ def phase2_candidates(space: SearchSpace, rows: list[dict], measure_top: int | N
     analytic = [o for o in space.objectives if o in ANALYTIC] or ["macs", "memory"]
     if space.maximize:
         k = 32 if measure_top is None else measure_top
-        ordered = sorted(rows, key=lambda r: (r[analytic[0]], r["name"]))
+        ordered = sorted(rows, key=lambda r: (r[OBJECTIVE_KEYS[analytic[0]]], r["name"]))
         if k >= len(ordered):
             return ordered
         if k <= 1:
             return ordered[:k]
         return [ordered[round(i * (len(ordered) - 1) / (k - 1))] for i in range(k)]
-    limit = measure_top if measure_top is not None else min(32, len(pareto_front(rows, analytic)))
+    keys = objective_keys(analytic)
+    limit = measure_top if measure_top is not None else min(32, len(pareto_front(rows, keys)))
     chosen: list[dict] = []
-    for rank in pareto_ranks(rows, analytic):
+    for rank in pareto_ranks(rows, keys):
         chosen += rank
         if len(chosen) >= limit:
             break
@@ -636,11 +614,14 @@ def measure_phase2(
     rows: list[dict],
     *,
     store=None,
-    threads: int = 1,
-    latency_kwargs: Mapping,
+    protocol: Protocol | None = None,
+    backend: str = "eager",
     progress=None,
 ) -> None:
-    """Latency and/or synflow for ``rows`` (in place), reusing and filling the store."""
+    """Latency and/or synflow for ``rows`` (in place), reusing and filling the store.
+
+    Latency comes from ``measure.measurement.measure_specs`` (``PHASE2_BATCH`` candidates
+    interleaved at a time), so rows carry the same ``latency_*`` keys as profile's."""
     wants_latency = "latency" in space.objectives or "max_latency_ms" in space.constraints
     wants_synflow = "synflow" in space.objectives
     todo = []
@@ -648,7 +629,7 @@ def measure_phase2(
         old = store.measurement(r["key"]) if store is not None else None
         if old is not None:
             r.update(old)
-        if (wants_latency and r.get("latency") is None) or (
+        if (wants_latency and r.get("latency_ms") is None) or (
             wants_synflow and r.get("synflow") is None
         ):
             todo.append(r)
@@ -659,15 +640,13 @@ def measure_phase2(
         batch = todo[i : i + PHASE2_BATCH]
         specs = [candidate_spec(space, r["candidate"]) for r in batch]
         if wants_latency:
-            from ..measure.latency import measure_latency
+            from ..measure.measurement import measure_specs
 
-            for r, lat in zip(batch, measure_latency(specs, threads=threads, **latency_kwargs)):
-                if lat.error:  # the backend cannot run it: no latency, so it cannot be on a
-                    r["latency_error"] = lat.error  # front that needs one
-                    continue
-                r.update(
-                    latency=lat.median_ms, latency_spread=lat.spread_ms, latency_noisy=lat.noisy
-                )
+            measured = measure_specs(specs, [backend], protocol)
+            for r, fields in zip(batch, measured.fields):
+                # a network the backend cannot run has no latency, so it cannot be on a
+                # front that needs one; latency_error says why
+                r.update({k: v for k, v in fields.items() if not k.endswith(f"_{backend}")})
         if wants_synflow:
             from ..measure.proxy import synflow
 
@@ -685,11 +664,11 @@ def search(space: SearchSpace | Mapping | str, **kwargs) -> pd.DataFrame:  # noq
     """Run a search and return its Pareto front as a pandas DataFrame.
 
     ``space``: a ``SearchSpace``, its dict form, or a YAML path. Keyword arguments as
-    ``run_search`` (strategy, trials, seed, measure_top, store, threads, latency_kwargs).
+    ``run_search`` (strategy, trials, seed, measure_top, store, protocol, backend).
 
     Example::
 
-        >>> from shufflenet_cli.search import search
+        >>> from shufflenet_cli.explore.search import search
         >>> front = search({"space": {"groups": [1, 3, 8], "scale": [0.5, 1.0]},
         ...                 "objectives": {"minimize": ["macs", "memory"]}})
         >>> list(front["name"])[:1]

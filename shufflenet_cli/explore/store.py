@@ -91,8 +91,8 @@ class ResultStore:
             return None
         lat, spread, noisy, syn = row
         return {
-            "latency": lat,
-            "latency_spread": spread,
+            "latency_ms": lat,
+            "latency_spread_ms": spread,
             "latency_noisy": None if noisy is None else bool(noisy),
             "synflow": syn,
         }
@@ -109,8 +109,8 @@ class ResultStore:
                 (
                     row["key"],
                     row["name"],
-                    row.get("latency"),
-                    row.get("latency_spread"),
+                    row.get("latency_ms"),
+                    row.get("latency_spread_ms"),
                     None if noisy is None else int(noisy),
                     row.get("synflow"),
                 ),

@@ -213,3 +213,23 @@ def op_breakdown(
 def breakdown_rows(results: Sequence[dict]) -> list[dict]:
     """Flat rows (network, kind, label, ms, share) for tables and CSV."""
     return [{"network": r["name"], **k} for r in results for k in r["by_kind"]]
+
+
+def breakdown_table(
+    spec: NetworkSpec, by: str = "kind", threads: int = 1, runs: int = 10
+) -> tuple[list[dict], list[str]]:
+    """``op_breakdown`` rows grouped ``by`` kind, stage or layer, and the footer. By kind and
+    by stage, each row also has its share of the multiply-adds and eager memory traffic
+    (``macs_share``, ``memory_share``: the cost model's ``Analysis.with_cost_shares``)."""
+    from ..model.cost import analyze
+
+    result = op_breakdown(spec, threads=threads, runs=runs)
+    rows = result[f"by_{by}"]
+    if by in ("kind", "stage"):
+        rows = analyze(spec).with_cost_shares(rows, by)
+    footer = [
+        f"{spec.name}: {result['total_ms']:.2f} ms per forward pass under torch.profiler "
+        f"({runs} runs, {threads} thread(s), eager); the profiler adds a few microseconds "
+        "per op, which inflates cheap ops."
+    ]
+    return rows, footer

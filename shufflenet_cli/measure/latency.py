@@ -41,18 +41,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from ..model.spec import NetworkSpec
-
-NOISY_FRACTION = 0.10
-LOAD_THRESHOLD = 0.25  # other processes' CPU use during a window, in cores
-MAX_REDO = 2
-DEFAULT_WINDOWS = 20
-DEFAULT_WINDOW_TIME = 0.1  # seconds per model per window
-DEFAULT_WARMUP_TIME = 0.3  # seconds per model before the first window
-
-# What the '!' beside a latency means (latency.py flags a result noisy for either reason).
-NOISY_NOTE = (
-    "'!' = noisy (IQR > 10% of median, or windows still under other processes' load "
-    "after being redone)."
+from .environment import cpu_model, measured_environment  # noqa: F401  (cpu_model re-exported)
+from .protocol import (  # noqa: F401  (re-exported: the protocol's constants)
+    DEFAULT_WARMUP_TIME,
+    DEFAULT_WINDOW_TIME,
+    DEFAULT_WINDOWS,
+    LOAD_THRESHOLD,
+    MAX_REDO,
+    NOISY_FRACTION,
+    NOISY_NOTE,
+    Protocol,
 )
 
 
@@ -169,37 +167,9 @@ def _minor_faults() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def cpu_model() -> str:
-    """The CPU's model name (from /proc/cpuinfo on Linux)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
 def environment(threads: int, backend: str = "eager") -> dict:
-    """What a latency figure depends on: torch version, backend, threads, CPU, Python."""
-    import torch
-
-    return {
-        "torch": torch.__version__,
-        "backend": backend,
-        "threads": threads,
-        "cpu": cpu_model(),
-        "cpu_count": _cpu_count(),
-        "python": platform.python_version(),
-        "allocator": allocator_policy(),
-    }
-
-
-def _cpu_count() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    """What a latency figure depends on: torch version, backend, threads, CPU, allocator."""
+    return measured_environment(threads, backend, allocator_policy())
 
 
 def summarize_windows(
@@ -249,7 +219,7 @@ def measure_latency(
 
     single = not isinstance(specs, (list, tuple))
     spec_list = [specs] if single else list(specs)
-    _check_protocol(threads, batch_size, windows, window_time, warmup_time)
+    Protocol(threads, batch_size, windows, window_time, warmup_time)  # checks the settings
     check_backend_name(backend)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -344,19 +314,6 @@ def _measure(
             r.noisy = r.noisy or loaded_count[i] > 0
             results.append(r)
     return results[0] if single else results
-
-
-def _check_protocol(threads, batch_size, windows, window_time, warmup_time) -> None:
-    from ..errors import UserError
-
-    for name, value in (("threads", threads), ("batch_size", batch_size), ("windows", windows)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise UserError(f"{name}: {value!r} must be a positive whole number")
-    if threads > 256:
-        raise UserError(f"threads: {threads} is absurd (at most 256)")
-    for name, value in (("window_time", window_time), ("warmup_time", warmup_time)):
-        if not isinstance(value, (int, float)) or value <= 0:
-            raise UserError(f"{name}: {value!r} must be a positive number of seconds")
 
 
 def measure_in_fresh_processes(

@@ -33,6 +33,8 @@ from pathlib import Path
 from ..model.cost import dtype_bytes, layer_cost
 from ..model.plan import build_plan
 from ..model.spec import NetworkSpec
+from .measurement import Measurement
+from .protocol import Protocol
 
 TRAFFIC_BY_BACKEND = {
     "eager": "eager",
@@ -72,7 +74,7 @@ def calibrate(threads: int = 1, quick: bool = False, use_cache: bool = True) -> 
     import torch
 
     from ..files import write_atomic
-    from .latency import cpu_model
+    from .environment import cpu_model
 
     key = {
         "cpu": cpu_model(),
@@ -245,32 +247,35 @@ def bound_vs_measured(
     specs: Sequence[NetworkSpec],
     calib: dict,
     backends: Sequence[str] = ("eager",),
-    threads: int = 1,
+    protocol: Protocol | None = None,
     progress: Callable[[str], None] | None = None,
-) -> list[dict]:
+) -> tuple[list[dict], Measurement]:
     """One row per backend and network: ``network_bound`` with that backend's traffic beside
-    the latency measured on it (``latency.measure_latency``), and bound / measured as
-    ``efficiency``; ``error`` says why a backend could not run a network (no figures then)."""
-    from .latency import measure_latency
+    the latency measured on it (``measurement.measure_specs``: ``latency_ms``,
+    ``latency_spread_ms``, ``latency_noisy``, ``latency_error``), and bound / measured as
+    ``efficiency``. Returns the rows and the measurement (for its environment and footer)."""
+    from .measurement import measure_specs
 
+    measured = measure_specs(specs, backends, protocol, progress)
     rows = []
-    for backend in backends:
+    for backend in measured.backends:
         traffic = traffic_for(backend)
-        measured = measure_latency(list(specs), threads=threads, backend=backend, progress=progress)
-        for spec, lat in zip(specs, measured):
+        for spec, fields in zip(specs, measured.fields):
             b = network_bound(spec, calib, traffic=traffic)
-            ok = lat.error is None
+            ms = fields[f"latency_ms_{backend}"]
             rows.append(
                 {
                     **b,
                     "backend": backend,
                     "traffic": traffic,
-                    "measured_ms": lat.median_ms if ok else None,
-                    "efficiency": b["bound_ms"] / lat.median_ms if ok else None,
-                    "error": lat.error,
+                    "latency_ms": ms,
+                    "latency_spread_ms": fields[f"latency_spread_ms_{backend}"],
+                    "latency_noisy": fields[f"latency_noisy_{backend}"],
+                    "latency_error": fields[f"latency_error_{backend}"],
+                    "efficiency": b["bound_ms"] / ms if ms else None,
                 }
             )
-    return rows
+    return rows, measured
 
 
 def layer_efficiency(
@@ -332,8 +337,55 @@ def op_kind_points(spec: NetworkSpec, calib: dict, threads: int = 1) -> list[dic
                 "label": r["label"],
                 "flops": 2 * macs,
                 "bytes": int(cost["memory_bytes_eager"][r["kind"]]),
-                "measured_ms": r["ms"],
+                "profiled_ms": r["ms"],
                 "bound_ms": bounds.get(r["kind"], 0.0) * 1e3,
             }
         )
     return points
+
+
+BOUND_NOTE = (
+    "Bound per layer = max(2 x MACs / peak, traffic bytes / bandwidth at the layer's working "
+    "set), traffic eager for eager and channels_last, fused (BN folded; ReLU, shuffle and "
+    "residual adds fused; concats in place) for torchscript, compile and onnxruntime; a low "
+    "bound/measured share is time the hardware does not explain (op overhead, cache misses, "
+    "kernels below peak)."
+)
+LAYER_NOTE = (
+    "Profiled = torch.profiler's CPU time inside the layer's module (eager), which adds a few "
+    "microseconds per op; bound = max(2 x MACs / peak, eager traffic / bandwidth at the "
+    "layer's working set)."
+)
+
+
+def calibration_note(calib: dict, threads: int) -> str:
+    """The calibration in one line: peak, bandwidth by working set, threads, cache folder."""
+    bws = ", ".join(f"{int(k) >> 10} KiB {v:.0f}" for k, v in calib["bandwidth_gbs"].items())
+    return (
+        f"Calibration: peak {calib['peak_gflops']:.1f} GFLOP/s (best fp32 matmul or 1x1 conv "
+        f"kernel), bandwidth GB/s by working set: {bws}; {threads} thread(s), cached in "
+        f"{cache_dir()}."
+    )
+
+
+def roofline_by_network(
+    specs: Sequence[NetworkSpec],
+    calib: dict,
+    backends: Sequence[str] = ("eager",),
+    protocol: Protocol | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[dict], list[str]]:
+    """``bound_vs_measured`` rows and their footer (calibration, bound rule, latency protocol,
+    networks a backend could not run)."""
+    protocol = protocol or Protocol()
+    rows, measured = bound_vs_measured(specs, calib, backends, protocol, progress)
+    footer = [calibration_note(calib, protocol.threads), BOUND_NOTE, *measured.footer()]
+    return rows, footer
+
+
+def roofline_by_layer(
+    specs: Sequence[NetworkSpec], calib: dict, threads: int = 1
+) -> tuple[list[dict], list[str]]:
+    """``layer_efficiency`` rows of every network and their footer."""
+    rows = [r for spec in specs for r in layer_efficiency(spec, calib, threads)]
+    return rows, [calibration_note(calib, threads), LAYER_NOTE]

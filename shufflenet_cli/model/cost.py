@@ -20,6 +20,7 @@ of a network cost a handful of dictionary look-ups (the search's screening path)
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, NamedTuple
@@ -276,6 +277,27 @@ class Analysis:
             .reset_index()
         )
         out.insert(1, "label", out["kind"].map(KIND_LABELS))
+        return out
+
+    def with_cost_shares(self, rows: Sequence[dict], by: str = "kind") -> list[dict]:
+        """``rows`` keyed by op kind or stage (``by``), each with its share of this network's
+        multiply-adds (``macs_share``) and eager memory traffic (``memory_share``); 0 where the
+        cost model has no such kind or stage (the stem's max pool has no MACs, say)."""
+        table = (self.by_kind() if by == "kind" else self.by_stage()).set_index(by)
+        out = []
+        for row in rows:
+            key = row[by]
+            have = key in table.index
+            out.append(
+                {
+                    **row,
+                    "macs_share": float(table.at[key, "macs"]) / self.macs if have else 0.0,
+                    "memory_share": float(table.at[key, "memory_bytes_eager"])
+                    / self.memory_bytes_eager
+                    if have
+                    else 0.0,
+                }
+            )
         return out
 
 

@@ -44,20 +44,18 @@ COMPARE_COLUMNS = [
 def backend_columns(backends: Sequence[str], pairs: bool) -> list[Column]:
     """Columns for the backends after the first: ``<backend> (ms)`` per network, or
     ``<backend> latency x`` (network / partner) per pair; '!' marks a noisy measurement."""
-
-    def flagged(b: str, suffix: str):
-        def show(v, row):
-            if v is None:
-                return "-"
-            return f"{v:.2f}{suffix}" + (" !" if row.get(f"latency_noisy_{b}") else "")
-
-        return show
-
     if pairs:
-        return [
-            Column(f"latency_ms_{b}_ratio", f"{b} latency x", flagged(b, "x")) for b in backends[1:]
-        ]
-    return [Column(f"latency_ms_{b}", f"{b} (ms)", flagged(b, "")) for b in backends[1:]]
+
+        def ratio(b: str):
+            def show(v, row):
+                if v is None:
+                    return "-"
+                return f"{v:.2f}x" + (" !" if row.get(f"latency_noisy_{b}") else "")
+
+            return show
+
+        return [Column(f"latency_ms_{b}_ratio", f"{b} latency x", ratio(b)) for b in backends[1:]]
+    return [Column(f"latency_ms_{b}", f"{b} (ms)", backend_cell(b)) for b in backends[1:]]
 
 
 def latency_cell(v, row) -> str:
@@ -69,17 +67,18 @@ def latency_cell(v, row) -> str:
 
 
 def backend_cell(backend: str):
-    """Formatter for one backend's latency (or the reason it could not run)."""
+    """Formatter for one backend's latency from the ``latency_*_<backend>`` keys, or the
+    reason the backend could not run the network."""
 
     def show(_v, row) -> str:
-        entry = (row.get("latency_by_backend") or {}).get(backend) or {}
-        if entry.get("error"):
-            return "n/a: " + entry["error"][:60]
+        error = row.get(f"latency_error_{backend}")
+        if error:
+            return "n/a: " + error[:60]
         return latency_cell(
-            entry.get("latency_ms"),
+            row.get(f"latency_ms_{backend}"),
             {
-                "latency_spread_ms": entry.get("latency_spread_ms"),
-                "latency_noisy": entry.get("latency_noisy"),
+                "latency_spread_ms": row.get(f"latency_spread_ms_{backend}"),
+                "latency_noisy": row.get(f"latency_noisy_{backend}"),
             },
         )
 
@@ -137,3 +136,88 @@ LAYER_COLUMNS = [
 def percent(v, _row) -> str:
     """A share as a whole percentage."""
     return "-" if v is None else f"{v:.0%}"
+
+
+ROOFLINE_COLUMNS = [
+    Column("name", "network", justify="left"),
+    Column("backend", "backend", justify="left"),
+    Column("latency_ms", "measured (ms)", latency_cell),
+    Column("bound_ms", "bound (ms)", decimals(2)),
+    Column("compute_ms", "compute (ms)", decimals(2)),
+    Column("memory_ms", "memory (ms)", decimals(2)),
+    Column("memory_bound_share", "memory-bound share", percent),
+    Column("efficiency", "bound / measured", percent),
+]
+ROOFLINE_LAYER_COLUMNS = [
+    Column("name", "network", justify="left"),
+    Column("layer", "layer", justify="left"),
+    Column("kind", "kind", justify="left"),
+    Column("flops", "MFLOPs", lambda v, _r: f"{v / 1e6:.1f}"),
+    Column("bound_ms", "bound (ms)", decimals(3)),
+    Column("profiled_ms", "profiled (ms)", decimals(3)),
+    Column("gflops", "GFLOP/s", decimals(1)),
+    Column("efficiency", "bound / profiled", percent),
+]
+
+
+BREAKDOWN_COLUMNS = {
+    "kind": [
+        Column("label", "op kind", justify="left"),
+        Column("ms", "time (ms)", decimals(3)),
+        Column("share", "share of time", percent),
+        Column("macs_share", "share of MACs", percent),
+        Column("memory_share", "share of traffic", percent),
+    ],
+    "stage": [
+        Column("stage", "stage", justify="left"),
+        Column("ms", "time (ms)", decimals(3)),
+        Column("share", "share of time", percent),
+        Column("macs_share", "share of MACs", percent),
+        Column("memory_share", "share of traffic", percent),
+    ],
+    "layer": [
+        Column("layer", "layer", justify="left"),
+        Column("kind", "kind", justify="left"),
+        Column("ms", "time (ms)", decimals(3)),
+        Column("share", "share of time", percent),
+    ],
+}
+
+
+def profile_columns(backends: Sequence[str] = (), crosscheck: bool = False) -> list[Column]:
+    """``profile``'s columns: no latency columns without ``backends``; with several, the first
+    backend's column is named after it and each other gets one."""
+    columns = list(PROFILE_COLUMNS)
+    if not backends:
+        columns = [c for c in columns if not c.key.startswith("latency")]
+    elif len(backends) > 1:
+        at = next(i for i, c in enumerate(columns) if c.key == "latency_ms")
+        columns[at] = Column("latency_ms", f"{backends[0]} (ms)", latency_cell)
+        columns[at + 2 : at + 2] = [
+            Column(f"latency_ms_{b}", f"{b} (ms)", backend_cell(b)) for b in backends[1:]
+        ]
+    if crosscheck:
+        columns += CROSSCHECK_COLUMNS
+    return columns
+
+
+FRONT_COLUMNS = [
+    Column("name", "candidate", justify="left"),
+    Column("groups", "g"),
+    Column("stage_channels", "stage channels"),
+    Column("resolution", "res"),
+    Column("params", "params (M)", millions(3)),
+    Column("macs", "MACs (M)", millions(2)),
+    Column("memory_bytes_eager", "traffic eager (MB)", millions(1)),
+    Column("latency_ms", "latency (ms)", latency_cell),
+    Column("synflow", "synflow proxy (log10)", decimals(2)),
+]
+
+
+def front_columns(front: Sequence[dict]) -> list[Column]:
+    """A search front's columns; latency and synflow only when some member has them."""
+    return [
+        c
+        for c in FRONT_COLUMNS
+        if c.key not in ("latency_ms", "synflow") or any(r.get(c.key) is not None for r in front)
+    ]

@@ -5,14 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+# Axis label and unit scale per row key: the one table every figure reads.
 AXIS_LABELS = {
     "macs": "MACs (millions of multiply-adds)",
     "params": "parameters (millions)",
-    "memory": "memory traffic, eager (MB)",
-    "latency": "latency (ms)",
+    "memory_bytes_eager": "memory traffic, eager (MB)",
+    "memory_bytes_fused": "memory traffic, fused (MB)",
+    "latency_ms": "latency (ms)",
     "synflow": "synflow proxy (log10)",
 }
-SCALE = {"macs": 1e-6, "params": 1e-6, "memory": 1e-6, "latency": 1.0, "synflow": 1.0}
+SCALE = {
+    "macs": 1e-6,
+    "params": 1e-6,
+    "memory_bytes_eager": 1e-6,
+    "memory_bytes_fused": 1e-6,
+    "latency_ms": 1.0,
+    "synflow": 1.0,
+}
 MAX_BACKGROUND_POINTS = 5000
 
 
@@ -27,8 +36,10 @@ def pareto_figure(result):
     """
     import plotly.graph_objects as go
 
-    objectives = result.space.objectives
-    x, y = (objectives + ["memory"])[:2] if len(objectives) >= 1 else ("macs", "memory")
+    from ..explore.search import objective_keys
+
+    objectives = objective_keys(result.space.objectives)
+    x, y = (objectives + ["memory_bytes_eager"])[:2]
     if x == y:
         y = "params" if x != "params" else "macs"
     fig = go.Figure()
@@ -109,12 +120,12 @@ def roofline_figure(points: list[dict], calib: dict, kind_points: list[dict] | N
         fig.add_trace(
             go.Scatter(
                 x=[p["flops"] / p["bytes"] for p in mine],
-                y=[p["flops"] / (p["measured_ms"] / 1e3) / 1e9 for p in mine],
+                y=[p["flops"] / (p["latency_ms"] / 1e3) / 1e9 for p in mine],
                 mode="markers",
                 name=backend,
                 marker=dict(size=10),
                 text=[
-                    f"{p['name']} ({backend}): {p['measured_ms']:.2f} ms measured, "
+                    f"{p['name']} ({backend}): {p['latency_ms']:.2f} ms measured, "
                     f"{p['bound_ms']:.2f} ms bound"
                     for p in mine
                 ],
@@ -125,12 +136,12 @@ def roofline_figure(points: list[dict], calib: dict, kind_points: list[dict] | N
         fig.add_trace(
             go.Scatter(
                 x=[p["flops"] / p["bytes"] for p in kind_points],
-                y=[p["flops"] / (p["measured_ms"] / 1e3) / 1e9 for p in kind_points],
+                y=[p["flops"] / (p["profiled_ms"] / 1e3) / 1e9 for p in kind_points],
                 mode="markers",
                 name="op kinds (eager, torch.profiler)",
                 marker=dict(size=8, symbol="diamond-open", color="gray"),
                 text=[
-                    f"{p['name']}, {p['label']}: {p['measured_ms']:.2f} ms profiled, "
+                    f"{p['name']}, {p['label']}: {p['profiled_ms']:.2f} ms profiled, "
                     f"{p['bound_ms']:.2f} ms bound"
                     for p in kind_points
                 ],
@@ -144,3 +155,17 @@ def roofline_figure(points: list[dict], calib: dict, kind_points: list[dict] | N
         template="plotly_white",
     )
     return fig
+
+
+def layer_roofline_figure(rows: list[dict], calib: dict):
+    """``roofline_figure`` with one point per profiled layer (``roofline --by layer`` rows)."""
+    points = [
+        {
+            **r,
+            "name": f"{r['name']} {r['layer']}",
+            "latency_ms": r["profiled_ms"],
+            "backend": "eager (profiled layers)",
+        }
+        for r in rows
+    ]
+    return roofline_figure(points, calib)

@@ -21,7 +21,6 @@ interrupted run leaves the previous report (or none), never a half-written one.
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 import json
 import os
@@ -32,10 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
-from ..explore.compare import PAPER_PAIRS, as_backends, measure_each_backend, pair_row
+from ..explore.compare import PAPER_PAIRS, as_backends, pair_row
 from ..explore.findings import latency_front, measured, predictor_stats
-from ..explore.profile import MOBILENET_WIDTHS, network_row
-from ..measure.latency import NOISY_NOTE
+from ..explore.profile import MOBILENET_WIDTHS, network_row, resolve_networks
+from ..measure.environment import run_environment
+from ..measure.measurement import measure_specs
+from ..measure.protocol import Protocol
 from ..model.rules import mobilenet_spec
 from ..model.spec import NetworkSpec
 from .columns import COMPARE_COLUMNS, backend_columns
@@ -60,6 +61,30 @@ def with_mobilenets(
             out.append(m)
             keys.add(m.arch_key())
     return out
+
+
+def report_networks(
+    groups: Sequence[int] = (),
+    scales: Sequence[float] = (),
+    mobilenet_widths: Sequence[float] = MOBILENET_WIDTHS,
+    presets: Sequence[str] = (),
+    spec_files: Sequence[str] = (),
+    resolution: int | None = None,
+) -> list[NetworkSpec]:
+    """The report's networks: the ShuffleNet sweep (groups x scales), MobileNet v1 at each
+    width, then presets and spec files, each architecture once."""
+    from ..model.presets import load_spec
+    from ..model.spec import with_resolution
+
+    specs = resolve_networks(groups, scales, resolution=resolution) if groups else []
+    specs = with_mobilenets(specs, mobilenet_widths)
+    keys = {s.arch_key() for s in specs}
+    for s in [load_spec(p) for p in presets] + [load_spec(f) for f in spec_files]:
+        s = with_resolution(s, resolution) if resolution else s
+        if s.arch_key() not in keys:
+            specs.append(s)
+            keys.add(s.arch_key())
+    return specs
 
 
 @dataclass
@@ -113,44 +138,11 @@ def breakdown_specs(
     return list(out.values())
 
 
-def _environment(threads: int, latency: bool, backend: str) -> dict:
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
-
-    from ..measure.latency import allocator_policy, cpu_model
-
-    try:
-        torch_version = version("torch")
-    except PackageNotFoundError:
-        torch_version = "not installed"
-    env = {
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu_model(),
-        "cpu_count": len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
-        "threads": threads if latency else None,
-        "torch": torch_version,
-        "backend": backend if latency else None,
-        "python": platform.python_version(),
-        "latency_measured": latency,
-        "allocator": allocator_policy() if latency else None,
-    }
-    try:
-        env["shufflenet_cli"] = version("shufflenet-cli")
-    except PackageNotFoundError:
-        pass
-    return env
-
-
 def collect_report(
     specs: Sequence[NetworkSpec],
     *,
     latency: bool = True,
-    threads: int = 1,
-    windows: int | None = None,
-    window_time: float | None = None,
-    warmup_time: float | None = None,
+    protocol: Protocol | None = None,
     backend: str | Sequence[str] = "eager",
     breakdown: Sequence[NetworkSpec] = (),
     breakdown_runs: int = DEFAULT_BREAKDOWN_RUNS,
@@ -166,21 +158,17 @@ def collect_report(
 
     if not specs:
         raise UserError("networks: nothing to report on (give --groups, --preset or --spec)")
+    protocol = protocol or Protocol()
     rows = [network_row(s) for s in specs]
     backends = as_backends(backend)
-    env = _environment(threads, latency, ",".join(backends))
+    env = run_environment()
     notes: list[str] = []
     if latency:
-        notes = measure_each_backend(
-            specs,
-            rows,
-            backends,
-            threads=threads,
-            windows=windows,
-            window_time=window_time,
-            warmup_time=warmup_time,
-            progress=progress,
-        )
+        measured = measure_specs(specs, backends, protocol, progress)
+        for row, fields in zip(rows, measured.fields):
+            row.update(fields)
+        env.update(measured.environment)
+        notes = measured.notes
     stage_frames, layers = [], {}
     for s in specs:
         a = analyze(s)
@@ -193,15 +181,15 @@ def collect_report(
         from ..measure.breakdown import op_breakdown
 
         for s in breakdown:
-            b = op_breakdown(s, threads=threads, runs=breakdown_runs)
+            b = op_breakdown(s, threads=protocol.threads, runs=breakdown_runs)
             a = analyze(s)
             breakdowns.append(
                 {
                     "name": b["name"],
                     "total_ms": b["total_ms"],
                     "runs": b["runs"],
-                    "kinds": _with_cost_shares(b["by_kind"], a.by_kind(), "kind"),
-                    "stages": _with_cost_shares(b["by_stage"], a.by_stage(), "stage"),
+                    "kinds": a.with_cost_shares(b["by_kind"], "kind"),
+                    "stages": a.with_cost_shares(b["by_stage"], "stage"),
                 }
             )
             if progress:
@@ -222,29 +210,6 @@ def collect_report(
         latency,
         notes,
     )
-
-
-def _with_cost_shares(timed: Sequence[dict], analytic, key: str) -> list[dict]:
-    """Measured rows (by op kind or stage) with each one's share of the network's MACs and
-    eager memory traffic from the cost model (0 where the cost model has no such row)."""
-    totals = analytic[["macs", "memory_bytes_eager"]].sum()
-    costs = analytic.set_index(key)
-    out = []
-    for row in timed:
-        c = costs.loc[row[key]] if row[key] in costs.index else None
-        out.append(
-            {
-                **row,
-                **{
-                    name: float(c[col] / totals[col]) if c is not None else 0.0
-                    for name, col in (
-                        ("macs_share", "macs"),
-                        ("memory_share", "memory_bytes_eager"),
-                    )
-                },
-            }
-        )
-    return out
 
 
 # ----------------------------------------------------------------------------- findings text
@@ -778,10 +743,7 @@ def build_report(
     out: str | Path,
     *,
     latency: bool = True,
-    threads: int = 1,
-    windows: int | None = None,
-    window_time: float | None = None,
-    warmup_time: float | None = None,
+    protocol: Protocol | None = None,
     backend: str | Sequence[str] = "eager",
     breakdown: Sequence[NetworkSpec] | None = None,
     breakdown_runs: int = DEFAULT_BREAKDOWN_RUNS,
@@ -799,10 +761,7 @@ def build_report(
     data = collect_report(
         specs,
         latency=latency,
-        threads=threads,
-        windows=windows,
-        window_time=window_time,
-        warmup_time=warmup_time,
+        protocol=protocol,
         backend=backend,
         breakdown=breakdown_specs(specs=specs) if breakdown is None else breakdown,
         breakdown_runs=breakdown_runs,
@@ -810,10 +769,10 @@ def build_report(
     )
     footer = [f"Counting: {CONVENTIONS}."]
     if latency:
-        footer.append(
-            f"Latency: {data.environment['backend']} backend(s) (plots and findings: "
-            f"the first), median of interleaved window medians ± IQR; "
-            f"{NOISY_NOTE} Runtime by op kind: torch.profiler over the eager module."
-        )
-        footer += data.notes
+        footer += [
+            (protocol or Protocol()).footer(data.environment)
+            + " Plots and findings use the first backend; runtime by op kind: torch.profiler "
+            "over the eager module.",
+            *data.notes,
+        ]
     return write_report(data, out, png=png, footer=footer)

@@ -1,0 +1,178 @@
+"""One search run from a space file and the user's options: settings merged with the space's
+defaults, the store opened (and checked to hold this search), both phases run, the footer
+written in profile's words, and the front's specs written out. The ``search`` command is a thin
+layer over ``run_space_file``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..errors import UserError
+from ..measure.protocol import Protocol
+from .search import SearchResult, SearchSpace, candidate_spec, load_space, run_search
+
+PROXY_NOTE = "synflow is a zero-cost proxy computed without data, not an accuracy."
+
+
+@dataclass
+class SearchRun:
+    """A finished search: the result, the settings it ran with, its wall time and footer."""
+
+    result: SearchResult
+    settings: dict
+    elapsed_s: float
+    footer: list[str] = field(default_factory=list)
+
+    def front_rows(self) -> list[dict]:
+        """The front's rows, ready to render (the internal candidate dict left out)."""
+        return [{k: v for k, v in r.items() if k != "candidate"} for r in self.result.front]
+
+
+def plural(n: int, word: str) -> str:
+    """'1 design', '2 designs'."""
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def without_latency(space: SearchSpace) -> SearchSpace:
+    """The space with the latency objective and constraint left out (``--no-latency``)."""
+    constraints = {k: v for k, v in space.constraints.items() if k != "max_latency_ms"}
+    minimize = [o for o in space.minimize if o != "latency"] or ["macs"]
+    return replace(space, constraints=constraints, minimize=minimize)
+
+
+def run_settings(space: SearchSpace, **given) -> dict:
+    """The run's strategy, trials, seed and measure_top: what was given, else the space's
+    defaults, else grid, 1000 trials, seed 0 and the analytic front."""
+    d = space.defaults
+    strategy = given.get("strategy") or d.get("strategy", "grid")
+    trials = given.get("trials") or d.get("trials", 1000)
+    seed = given.get("seed") if given.get("seed") is not None else d.get("seed", 0)
+    measure_top = given.get("measure_top")
+    if measure_top is None:
+        measure_top = d.get("measure_top")
+    return {"strategy": strategy, "trials": trials, "seed": seed, "measure_top": measure_top}
+
+
+def run_space_file(
+    space_file: str,
+    *,
+    strategy: str | None = None,
+    trials: int | None = None,
+    seed: int | None = None,
+    measure_top: int | None = None,
+    store: str | None = None,
+    resume: bool = False,
+    latency: bool = True,
+    protocol: Protocol | None = None,
+    backend: str = "eager",
+    progress: Callable[[str, int, int], None] | None = None,
+) -> SearchRun:
+    """Load ``space_file`` (a path or a shipped space's name), run the search and describe it."""
+    from .store import ResultStore
+
+    if resume and not store:
+        raise UserError("resume: --resume needs --store FILE")
+    space = load_space(space_file)
+    if not latency:
+        space = without_latency(space)
+    settings = run_settings(
+        space, strategy=strategy, trials=trials, seed=seed, measure_top=measure_top
+    )
+    result_store = None
+    if store:
+        fingerprint = {
+            "space": _space_text(space_file),
+            "strategy": settings["strategy"],
+            "seed": settings["seed"],
+            "trials": settings["trials"] if settings["strategy"] != "grid" else None,
+            "backend": backend,
+        }
+        result_store = ResultStore(store, fingerprint, resume=resume)
+    t0 = time.perf_counter()
+    try:
+        result = run_search(
+            space,
+            store=result_store,
+            protocol=protocol,
+            backend=backend,
+            progress=progress,
+            **settings,
+        )
+    finally:
+        if result_store is not None:
+            result_store.close()
+    run = SearchRun(result, settings, time.perf_counter() - t0)
+    run.footer = search_footer(run, protocol or Protocol(), backend, latency)
+    return run
+
+
+def search_footer(run: SearchRun, protocol: Protocol, backend: str, latency: bool) -> list[str]:
+    """What was screened, dropped and measured, in words (and how latency was measured)."""
+    s, space, st = run.result.screened, run.result.space, run.settings
+    removed = ", ".join(f"{k} ({v})" for k, v in s.removed_by.items())
+    lines = [
+        f"Screened {plural(s.evaluated, 'candidate')} ({st['strategy']}, seed {st['seed']}; "
+        f"whole search {run.elapsed_s:.1f} s): {s.invalid} invalid, "
+        f"{plural(s.duplicates, 'duplicate architecture')}, {len(s.rows)} meet the analytic "
+        "constraints" + (f"; removed by {removed}" if removed else "") + ".",
+        f"Objectives: minimise {', '.join(space.minimize) or '-'}"
+        + (f"; maximise {', '.join(space.maximize)}" if space.maximize else "")
+        + f". Pareto front: {plural(len(run.result.front), 'design')}; measured in phase 2: "
+        f"{len(run.result.measured)}.",
+    ]
+    if any(r.get("latency_ms") is not None for r in run.result.measured):
+        lines.append(
+            f"Latency: {backend}, {protocol.threads} thread(s), batch {protocol.batch_size}; "
+            f"{PHASE2_NOTE}; " + protocol.describe()
+        )
+    if not latency:
+        lines.append("Latency not measured (--no-latency): latency objectives and limits off.")
+    if "synflow" in space.objectives:
+        lines.append(PROXY_NOTE)
+    return lines
+
+
+PHASE2_NOTE = "candidates measured in interleaved batches of 4"
+
+
+def write_front_specs(result: SearchResult, folder: str, force: bool = False) -> list[Path]:
+    """Write each front member's explicit spec as ``folder/<name>.yaml``; returns the paths.
+
+    An existing file of the same name is refused unless ``force`` (it may be the user's)."""
+    import yaml
+
+    from ..files import write_atomic
+    from ..model.spec import spec_to_dict
+
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"write-specs: {folder} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"write-specs: cannot create {folder}: {e.strerror}") from None
+    specs = [candidate_spec(result.space, row["candidate"]) for row in result.front]
+    paths = [out / f"{spec.name}.yaml" for spec in specs]
+    if not force:
+        taken = [p for p in paths if p.exists()]
+        if taken:
+            raise UserError(
+                f"write-specs: {taken[0]} exists; choose an empty folder or add --force"
+            )
+    for spec, path in zip(specs, paths):
+        write_atomic(path, yaml.safe_dump(spec_to_dict(spec), sort_keys=False))
+    return paths
+
+
+def _space_text(path: str) -> str:
+    """The space file's text (part of the store's fingerprint)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return path
+
+
+__all__ = ["SearchRun", "run_space_file", "run_settings", "write_front_specs", "search_footer"]
