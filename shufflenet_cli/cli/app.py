@@ -13,6 +13,10 @@ class CLIGroup(click.Group):
     """A click group that turns user mistakes into one stderr line and exit code 2."""
 
     def main(self, args=None, prog_name=None, **extra):  # noqa: D102 - click's entry point
+        if not (sys.argv[1:] if args is None else args):  # bare command: usage, not an error
+            with click.Context(self, info_name=prog_name or "shufflenet-cli") as ctx:
+                click.echo(self.get_help(ctx))
+            sys.exit(0)
         try:
             rv = super().main(
                 args=args, prog_name=prog_name or "shufflenet-cli", standalone_mode=False, **extra

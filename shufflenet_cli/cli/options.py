@@ -99,6 +99,24 @@ def _console(output: str | None):
     return console
 
 
+def emit_sections(sections, fmt: str, output: str | None, *, footer: Sequence[str] = ()) -> None:
+    """Several titled tables (``(title, rows, columns)``) as one table or Markdown text."""
+    from ..present.tables import markdown_table
+
+    if fmt == "markdown":
+        text = "\n".join(markdown_table(rows, cols, title=title) for title, rows, cols in sections)
+        text += "\n" + "\n".join(f"{line}  " for line in footer) + "\n"
+        write_text(text, output)
+        return
+    console = _console(output)
+    for title, rows, cols in sections:
+        render(rows, cols, "table", title=title, console=console)
+    for line in footer:
+        console.print(line, style="dim", highlight=False, markup=False)
+    if output:
+        write_text(console.export_text(), output)
+
+
 def write_text(text: str, output: str | None) -> None:
     """Text to stdout, or atomically to ``output`` with a note on stderr."""
     if output:

@@ -34,6 +34,7 @@ import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
@@ -258,16 +259,65 @@ def space_from_dict(data: Mapping[str, Any], source: str = "space") -> SearchSpa
     )
 
 
-def load_space(path: str) -> SearchSpace:
-    """Read a search space YAML file (``UserError`` for missing or malformed files)."""
-    from pathlib import Path
+SPACE_PREFIX = "search-"
 
+
+def shipped_spaces() -> dict[str, Path]:
+    """The search spaces installed with the package (``search-small``, ...), by name."""
+    from ..model.presets import presets_dir
+
+    return {p.stem: p for p in sorted(presets_dir().glob(f"{SPACE_PREFIX}*.yaml"))}
+
+
+def resolve_space_path(path: str) -> Path:
+    """A space file's path: the file itself when it exists, else the shipped space of that
+    name (``search-small``, ``small``, ``presets/search-small.yaml`` all work from anywhere).
+    An unknown name is an error that suggests the closest shipped names."""
+    import difflib
+
+    given = Path(path)
+    if given.exists():
+        return given
+    shipped = shipped_spaces()
+    stem = given.name[: -len(".yaml")] if given.name.endswith(".yaml") else given.name
+    for name in (stem, SPACE_PREFIX + stem):
+        if name in shipped:
+            return shipped[name]
+    close = difflib.get_close_matches(stem, list(shipped), n=3, cutoff=0.3)
+    hint = f"; shipped spaces: {', '.join(close or shipped)}" if shipped else ""
+    raise UserError(f"space: {path}: no such file or shipped space{hint}")
+
+
+def load_space(path: str) -> SearchSpace:
+    """Read a search space YAML file or a shipped space by name (``UserError`` for missing or
+    malformed files)."""
     from ..model.presets import _load_yaml  # one YAML reader for specs, presets and spaces
 
-    data = _load_yaml(Path(path), "space")
+    resolved = resolve_space_path(path)
+    data = _load_yaml(resolved, "space")
     if data is None:
         raise UserError(f"space: {path} is empty")
     return space_from_dict(data, source=str(path))
+
+
+def space_rows() -> list[dict]:
+    """One row per shipped search space: name, objectives, constraints and grid size."""
+    rows = []
+    for name, path in shipped_spaces().items():
+        space = load_space(str(path))
+        size = 1
+        for values in space._axes().values():
+            size *= len(values)
+        rows.append(
+            {
+                "name": name,
+                "minimize": ", ".join(space.minimize),
+                "maximize": ", ".join(space.maximize),
+                "constraints": ", ".join(f"{k} {v:g}" for k, v in space.constraints.items()),
+                "grid_size": size,
+            }
+        )
+    return rows
 
 
 # ----------------------------------------------------------------------------- candidates

@@ -221,3 +221,25 @@ def front_columns(front: Sequence[dict]) -> list[Column]:
         for c in FRONT_COLUMNS
         if c.key not in ("latency_ms", "synflow") or any(r.get(c.key) is not None for r in front)
     ]
+
+
+PRESET_COLUMNS = [
+    Column("name", "preset", justify="left"),
+    Column("groups", "g"),
+    Column("stage_channels", "stage channels"),
+    Column("resolution", "res"),
+    Column("params", "params (M)", millions(3)),
+    Column("macs", "MACs (M)", millions(2)),
+    Column("macs_conv", "conv MACs (M)", millions(2)),
+    Column("paper_mflops", "paper MFLOPs", decimals(0)),
+    Column("paper_top1_err", "paper top-1 err %", decimals(1)),
+]
+
+
+SPACE_COLUMNS = [
+    Column("name", "space", justify="left"),
+    Column("minimize", "minimise", justify="left"),
+    Column("maximize", "maximise", justify="left"),
+    Column("constraints", "constraints", justify="left"),
+    Column("grid_size", "grid size", lambda v, _r: f"{v:,}"),
+]

@@ -1,0 +1,139 @@
+"""The row keys every command's JSON, CSV and data/ files use, each with its meaning and unit:
+one vocabulary, documented once. ``python -m shufflenet_cli.present.vocabulary`` prints it as
+the Markdown of docs/row-keys.md (a test keeps that file in step with this table).
+"""
+
+from __future__ import annotations
+
+import re
+
+# key -> meaning (units in the text). Grouped as the README presents them.
+KEYS: dict[str, dict[str, str]] = {
+    "network (profile, compare, report, search, presets)": {
+        "name": "network name (one name, one architecture)",
+        "family": "shufflenet or mobilenet",
+        "groups": "group count (the largest per stage; null for MobileNet)",
+        "scale": "width scale s (ShuffleNet) or width multiplier alpha (MobileNet)",
+        "stage_channels": "output channels per stage",
+        "resolution": "input height and width (pixels)",
+        "params": "learnable parameters (conv, BN weight and bias, FC weight and bias)",
+        "macs": "multiply-adds of conv + FC layers (the papers' 'FLOPs')",
+        "macs_conv": "multiply-adds of conv layers only (ShuffleNet Table 1)",
+        "memory_bytes_eager": "bytes read + written, every op its own pass (as eager runs)",
+        "memory_bytes_fused": "bytes read + written with BN folded, ReLU and shuffle fused",
+        "paper_mflops": "published complexity (MFLOPs = millions of multiply-adds)",
+        "paper_top1_err": "published ImageNet top-1 error (%)",
+        "source": "where the published numbers come from",
+        "baseline": "true for the MobileNet the others are set beside",
+        "batch_size": "batch size of the traffic and latency figures",
+        "dtype": "element type of the traffic figures (fp32, fp16, int8)",
+        "key": "architecture identifier (16 hex digits; equal for equal architectures)",
+        "synflow": "synflow zero-cost proxy, log10 (a proxy computed without data, not accuracy)",
+    },
+    "latency (any command that measures)": {
+        "latency_ms": "median of window medians on the first backend (ms)",
+        "latency_spread_ms": "interquartile range of the window medians (ms); with "
+        "--repeat-process, max - min between processes",
+        "latency_noisy": "spread > 10% of the median, or windows still under other load",
+        "latency_loaded_windows": "windows still under other processes' load after redoing",
+        "latency_faults_per_call": "minor page faults per forward pass (median over windows)",
+        "latency_samples_ms": "the window medians (or each process's median) (ms)",
+        "latency_error": "why the backend could not run the network (null when it ran)",
+        "latency_backend": "the backend the unsuffixed latency keys are about",
+        "latency_rel": "latency / the baseline's latency",
+        "latency_ms_<backend>": "median on that backend (every backend measured) (ms)",
+        "latency_spread_ms_<backend>": "its spread (ms)",
+        "latency_noisy_<backend>": "its noise flag",
+        "latency_error_<backend>": "why that backend could not run the network",
+    },
+    "cross-check (profile --crosscheck)": {
+        "fvcore_macs": "fvcore's total (adds BN and pooling)",
+        "fvcore_conv_fc_macs": "fvcore's conv + linear multiply-adds",
+        "fvcore_other": "fvcore's other op counts, by op",
+        "thop_macs": "thop's total",
+        "thop_params": "thop's parameter count",
+    },
+    "comparison (compare, report pairs)": {
+        "partner": "the network each row is set beside",
+        "partner_<key>": "the partner's value of <key>",
+        "<key>_ratio": "network / partner for <key>",
+        "top1_err_diff": "network's published top-1 error minus the partner's (points)",
+    },
+    "time by op kind, stage or layer (breakdown, report)": {
+        "network": "network name (report's breakdown table)",
+        "kind": "op kind (conv1x1, depthwise, bn, relu, shuffle, pool, ...)",
+        "label": "op kind in words",
+        "stage": "stage (conv1, maxpool, stage2 ... globalpool, fc)",
+        "layer": "module path, equal to the plan's layer path for convs and FC",
+        "ms": "CPU time per forward pass under torch.profiler (ms)",
+        "share": "share of the profiled time",
+        "macs_share": "share of the network's multiply-adds",
+        "memory_share": "share of the network's eager memory traffic",
+    },
+    "roofline (roofline)": {
+        "backend": "backend measured",
+        "traffic": "traffic view the bound uses (eager or fused)",
+        "bound_ms": "lower bound: sum over layers of max(compute, memory) time (ms)",
+        "compute_ms": "2 x MACs / peak, summed (ms)",
+        "memory_ms": "traffic / bandwidth at each layer's working set, summed (ms)",
+        "memory_bound_share": "share of the bound in memory-bound layers",
+        "efficiency": "bound / measured (or profiled) time",
+        "flops": "2 x MACs",
+        "bytes": "traffic bytes of the view",
+        "profiled_ms": "torch.profiler time inside the layer's module (ms)",
+        "gflops": "attained GFLOP/s (flops / profiled time)",
+    },
+    "show (per layer and outline)": {
+        "spec": "the explicit spec (the YAML form)",
+        "outline": "Table 1's rows",
+        "layers": "one row per layer",
+        "op": "layer op (conv, bn, relu, shuffle, add, concat, pool, fc)",
+        "unit": "unit within its stage",
+        "in_shape": "input channels x height x width",
+        "out_shape": "output channels x height x width",
+        "kernel": "kernel size",
+        "stride": "stride",
+        "output_size": "output height x width",
+        "repeat": "how many units of this row",
+        "out_channels": "output channels",
+        "bottleneck": "bottleneck channels of the unit",
+    },
+}
+
+_PER_BACKEND = re.compile(r"^latency_(ms|spread_ms|noisy|error)_([a-z][a-z0-9_]*)$")
+_DERIVED = (re.compile(r"^partner_(.+)$"), re.compile(r"^(.+)_ratio$"))
+
+
+def documented(key: str) -> bool:
+    """True when ``key`` is in the vocabulary (directly or through a <backend>, partner_ or
+    _ratio pattern)."""
+    flat = {k for group in KEYS.values() for k in group}
+    if key in flat:
+        return True
+    m = _PER_BACKEND.match(key)
+    if m and f"latency_{m.group(1)}_<backend>" in flat:
+        return True
+    for pattern in _DERIVED:
+        m = pattern.match(key)
+        if m and documented(m.group(1)):
+            return True
+    return False
+
+
+def markdown() -> str:
+    """The vocabulary as Markdown (what docs/row-keys.md holds)."""
+    lines = [
+        "# Row keys",
+        "",
+        "Every command's JSON and CSV rows and the report's data/ files use these keys "
+        "(generated from `shufflenet_cli/present/vocabulary.py`; a test checks that every "
+        "command uses only these).",
+    ]
+    for group, keys in KEYS.items():
+        lines += ["", f"## {group}", "", "| key | meaning |", "|---|---|"]
+        lines += [f"| `{k}` | {v} |" for k, v in keys.items()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown(), end="")
