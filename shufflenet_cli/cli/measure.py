@@ -7,35 +7,12 @@ import click
 from ..files import write_atomic
 from ..present.columns import BREAKDOWN_COLUMNS, ROOFLINE_COLUMNS, ROOFLINE_LAYER_COLUMNS
 from .app import cli
-from .options import emit, network_options, output_options, progress_bar, protocol_options
+from .options import emit, network_options, options, output_options, progress_bar, protocol_options
 
 
 @cli.command()
 @click.argument("network")
-@click.option(
-    "--threads",
-    type=click.IntRange(1, 256),
-    default=1,
-    show_default=True,
-    help="Torch intra-op threads.",
-)
-@click.option(
-    "--runs",
-    type=click.IntRange(1, 1000),
-    default=10,
-    show_default=True,
-    help="Profiled forward passes (after 3 warm-up passes).",
-)
-@click.option("--resolution", type=click.IntRange(1, None), help="Input size (default 224).")
-@click.option(
-    "--by",
-    type=click.Choice(["kind", "stage", "layer"]),
-    default="kind",
-    show_default=True,
-    help="Group the measured time by op kind, by stage, or by layer (each conv, BN, "
-    "ReLU, pooling and FC module; shuffle, add and concat are in kind and stage "
-    "only).",
-)
+@options("threads", "runs", "resolution", "breakdown_by", threads=dict(default=1))
 @output_options()
 def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
     """Where the time goes in NETWORK: measured CPU time by op kind, stage or layer
@@ -64,27 +41,10 @@ def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
 @cli.command()
 @network_options()
 @protocol_options(batch=False, repeat=False, latency=False)
-@click.option(
-    "--by",
-    type=click.Choice(["network", "layer"]),
-    default="network",
-    show_default=True,
-    help="network: bound vs measured latency per network and backend; layer: bound "
-    "vs profiled time of every conv and FC layer (eager, torch.profiler).",
-)
-@click.option("--quick", is_flag=True, help="Short calibration (fewer sizes, less timing).")
-@click.option(
-    "--plot",
-    type=click.Path(dir_okay=False),
-    help="Write the roofline plot (HTML that opens offline) to this file.",
-)
+@options("roofline_by", "quick", "plot")
 @output_options()
 def roofline(
-    groups,
-    scales,
-    presets,
-    spec_files,
-    resolution,
+    networks,
     backends,
     protocol,
     by,
@@ -113,7 +73,7 @@ def roofline(
     from ..explore.profile import resolve_networks
     from ..files import check_output_path
     from ..measure.backends import check_backend_name
-    from ..measure.roofline import calibrate, op_kind_points, roofline_by_layer, roofline_by_network
+    from ..measure.roofline import bound_vs_measured, calibrate, op_kind_points, roofline_by_layer
     from ..present.plots import layer_roofline_figure, roofline_figure
 
     backends = [check_backend_name(b) for b in backends] or ["eager"]
@@ -123,7 +83,7 @@ def roofline(
         )
     if plot:
         check_output_path(plot)
-    specs = resolve_networks(groups, scales, presets, spec_files, resolution)
+    specs = resolve_networks(**networks)
     threads = protocol.threads
     calib = calibrate(threads, quick=quick)
     if by == "layer":
@@ -136,7 +96,7 @@ def roofline(
         return
     ctx, progress = progress_bar(protocol.steps(len(specs), len(backends)), "measuring latency")
     with ctx:
-        rows, footer = roofline_by_network(specs, calib, backends, protocol, progress)
+        rows, footer = bound_vs_measured(specs, calib, backends, protocol, progress)
     if plot:
         kinds = [p for spec in specs for p in op_kind_points(spec, calib, threads)]
         figure = roofline_figure([r for r in rows if r["latency_ms"]], calib, kinds)

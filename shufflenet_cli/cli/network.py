@@ -7,32 +7,12 @@ import click
 from ..present.columns import LAYER_COLUMNS, OUTLINE_COLUMNS, PRESET_COLUMNS, SPACE_COLUMNS
 from ..present.tables import FORMATS
 from .app import cli
-from .options import emit, emit_sections, output_options, write_text
+from .options import emit, emit_sections, options, output_options, write_text
 
 
 @cli.command()
 @click.argument("network")
-@click.option("--resolution", type=click.IntRange(1, None), help="Input size (default 224).")
-@click.option(
-    "--batch-size",
-    type=click.IntRange(1, 4096),
-    default=1,
-    show_default=True,
-    help="Batch size for activation traffic.",
-)
-@click.option(
-    "--dtype",
-    type=click.Choice(["fp32", "fp16", "int8"]),
-    default="fp32",
-    show_default=True,
-    help="Element size for memory traffic.",
-)
-@click.option(
-    "--layers/--no-layers",
-    default=True,
-    show_default=True,
-    help="Show the per-layer breakdown after the outline.",
-)
+@options("resolution", "batch_size", "dtype", "layers", batch_size=dict(default=1))
 @output_options(FORMATS + ("yaml",))
 def show(network, resolution, batch_size, dtype, layers, fmt, output) -> None:
     """Show NETWORK (a preset name or a YAML file) in Table 1's layout, then layer by layer.

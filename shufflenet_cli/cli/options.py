@@ -126,6 +126,16 @@ def write_text(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+def with_progress(steps: int, fn: Callable, *args, **kwargs):
+    """``fn(*args, progress=..., **kwargs)`` under a progress bar of ``steps`` steps, or
+    ``fn(*args, **kwargs)`` when there is nothing to measure (``steps`` 0)."""
+    if not steps:
+        return fn(*args, **kwargs)
+    ctx, progress = progress_bar(steps, "measuring latency")
+    with ctx:
+        return fn(*args, progress=progress, **kwargs)
+
+
 def progress_bar(total: int, description: str):
     """A rich progress bar on stderr; returns (context manager, advance callback)."""
     from rich.console import Console
@@ -155,147 +165,171 @@ def _groups_list(ctx, param, value):
     return _list_of(_int, "a positive whole number")(ctx, param, value)
 
 
-def network_options(
-    default_groups: str | None = None, default_scales: str | None = None
-) -> Callable:
-    """--groups/--scale/--preset/--spec/--resolution: which networks a command works on.
+_WIDTHS = _list_of(_scale, "a positive number")
+_DTYPES = click.Choice(["fp32", "fp16", "int8"])
 
-    One definition for every command; ``report`` gives other defaults (its sweep). The old
-    spelling ``--scales`` is kept as a hidden alias.
-    """
+# Every option a command may take, declared once: name -> (flags, settings), and its help in
+# HELP. Commands pick them by name with ``options(...)``; a keyword there changes a setting.
+_IDS = click.IntRange
+OPTIONS: dict[str, tuple[tuple[str, ...], dict]] = {
+    "groups": (("--groups",), dict(callback=_groups_list)),
+    "scales": (("--scale", "--scales", "scales"), dict(callback=_WIDTHS)),
+    "presets": (("--preset", "presets"), dict(multiple=True)),
+    "spec_files": (("--spec", "spec_files"), dict(multiple=True, type=click.Path())),
+    "resolution": (("--resolution",), dict(type=_IDS(1, 8192))),
+    "baseline": (("--baseline",), dict(default="auto", show_default=True)),
+    "mobilenet_widths": (
+        ("--mobilenet-widths",),
+        dict(callback=_WIDTHS, default="1,0.75,0.5,0.25"),
+    ),
+    "latency": (("--latency/--no-latency",), dict(default=True, show_default=True)),
+    "backends": (
+        ("--backend", "backends"),
+        dict(default="eager", callback=_list_of(str, "a name")),
+    ),
+    "threads": (("--threads",), dict(type=_IDS(1, 256))),
+    "batch_size": (("--batch-size",), dict(type=_IDS(1, 4096))),
+    "windows": (("--windows",), dict(type=_IDS(1, 1000))),
+    "window_time": (("--window-time",), dict(type=click.FloatRange(0.001, 60))),
+    "warmup_time": (("--warmup-time",), dict(type=click.FloatRange(0.001, 60))),
+    "repeat_process": (("--repeat-process",), dict(type=_IDS(1, 100))),
+    "dtype": (("--dtype",), dict(type=_DTYPES, default="fp32", show_default=True)),
+    "crosscheck": (("--crosscheck",), dict(is_flag=True)),
+    "layers": (("--layers/--no-layers",), dict(default=True, show_default=True)),
+    "runs": (("--runs",), dict(type=_IDS(1, 1000), default=10, show_default=True)),
+    "breakdown_by": (
+        ("--by", "by"),
+        dict(type=click.Choice(["kind", "stage", "layer"]), default="kind"),
+    ),
+    "roofline_by": (
+        ("--by", "by"),
+        dict(type=click.Choice(["network", "layer"]), default="network"),
+    ),
+    "quick": (("--quick",), dict(is_flag=True)),
+    "plot": (("--plot",), dict(type=click.Path(dir_okay=False))),
+    "breakdown": (("--breakdown",), dict(multiple=True)),
+    "breakdown_runs": (("--breakdown-runs",), dict(type=_IDS(1, 1000), default=10)),
+    "png": (("--png",), dict(is_flag=True)),
+    "out": (("--out",), dict(default="reports/latest", show_default=True, type=click.Path())),
+    "strategy": (("--strategy",), dict(type=click.Choice(["grid", "random", "nsga2"]))),
+    "trials": (("--trials",), dict(type=_IDS(1, 10_000_000))),
+    "seed": (("--seed",), dict(type=int)),
+    "measure_top": (("--measure-top",), dict(type=_IDS(0, 10_000))),
+    "store": (("--store",), dict(type=click.Path())),
+    "resume": (("--resume",), dict(is_flag=True)),
+    "write_specs": (("--write-specs",), dict(type=click.Path(file_okay=False))),
+    "force": (("--force",), dict(is_flag=True)),
+}
+HELP = {
+    "groups": "Group counts, comma-separated (e.g. 1,2,3,4,8); Table 1's channels for "
+    "1,2,3,4,8, other counts by the complexity rule.",
+    "scales": "Width scales, comma-separated (e.g. 0.5,1,2); default 1. (--scales: old spelling.)",
+    "presets": "A preset or rule name (repeatable); see `shufflenet-cli presets`.",
+    "spec_files": "A YAML spec file (repeatable).",
+    "resolution": "Input size for every network (default: each spec's own, 224).",
+    "baseline": "MobileNet v1 partner: auto (the width closest in MACs), none, a preset, a "
+    "YAML file or a width such as 0.5.",
+    "mobilenet_widths": "MobileNet v1 widths to include ('' for none; default 1,0.75,0.5,0.25).",
+    "latency": "Measure CPU latency (--no-latency is analytic only and never imports torch).",
+    "backends": "Inference backends, comma-separated (eager, channels_last, torchscript, "
+    "compile, onnxruntime; default eager): the first fills the latency column and drives "
+    "ratios, each other adds a column. Outputs are first checked against eager.",
+    "threads": "Torch intra-op threads (default 1).",
+    "batch_size": "Batch size for latency and activation traffic (default 1).",
+    "windows": "Interleaved timing windows (default: the protocol's 20).",
+    "window_time": "Seconds per network per window (default: the protocol's 0.1).",
+    "warmup_time": "Seconds of warm-up per network (default: the protocol's 0.3).",
+    "repeat_process": "Repeat the measurement in N fresh processes; report the median and the "
+    "spread (max - min) between them.",
+    "dtype": "Element size for memory traffic.",
+    "crosscheck": "Also show fvcore's and thop's counts of the built module.",
+    "layers": "Show the per-layer breakdown after the outline.",
+    "runs": "Profiled forward passes (after 3 warm-up passes).",
+    "breakdown_by": "Group the measured time by op kind (default), stage, or layer (each "
+    "module; shuffle, add and concat are in kind and stage only).",
+    "roofline_by": "network (default): bound vs measured latency per network and backend; "
+    "layer: bound vs profiled time of every conv and FC layer (eager, torch.profiler).",
+    "quick": "Short calibration (fewer sizes, less timing).",
+    "plot": "Write the plot (HTML that opens offline) to this file.",
+    "breakdown": "Also split this network's runtime by op kind (repeatable); ShuffleNet 1x g3 "
+    "and MobileNet 0.5 always are.",
+    "breakdown_runs": "Profiled inferences per breakdown (default 10).",
+    "png": "Also write PNGs of the plots (needs kaleido).",
+    "out": "Report folder (replaced atomically if it is an earlier report).",
+    "strategy": "How candidates are drawn (default: the space's, else grid).",
+    "trials": "Candidates to draw for random and nsga2 (default: the space's, else 1000).",
+    "seed": "Random seed: same seed, same candidates (default 0).",
+    "measure_top": "Phase 2 measures this many candidates, best analytic Pareto ranks first "
+    "(default: the analytic front, at most 32).",
+    "store": "SQLite file keeping every evaluated candidate.",
+    "resume": "Continue the search kept in --store.",
+    "write_specs": "Write each front member's spec as YAML into this folder (for --spec).",
+    "force": "With --write-specs: replace spec files of the same name.",
+}
+
+
+def options(*names: str, **changes: dict) -> Callable:
+    """Decorate a command with the named options of ``OPTIONS`` (in that order in --help);
+    ``changes`` maps a name to settings that differ for this command."""
 
     def decorate(f):
-        f = click.option(
-            "--resolution",
-            type=click.IntRange(1, 8192),
-            help="Input size for every network (default: each spec's own, 224).",
-        )(f)
-        f = click.option(
-            "--spec",
-            "spec_files",
-            multiple=True,
-            type=click.Path(),
-            help="A YAML spec file (repeatable).",
-        )(f)
-        f = click.option(
-            "--preset",
-            "presets",
-            multiple=True,
-            help="A preset or rule name (repeatable); see `shufflenet-cli presets`.",
-        )(f)
-        f = click.option(
-            "--scale",
-            "--scales",
-            "scales",
-            callback=_list_of(_scale, "a positive number"),
-            default=default_scales,
-            show_default=default_scales is not None,
-            help="Width scales, comma-separated (e.g. 0.5,1,2)."
-            + ("" if default_scales else " Default 1."),
-        )(f)
-        f = click.option(
-            "--groups",
-            callback=_groups_list,
-            default=default_groups,
-            show_default=default_groups is not None,
-            help="Group counts, comma-separated (e.g. 1,2,3,4,8). Table 1's channels "
-            "for 1,2,3,4,8; other counts by the complexity rule.",
-        )(f)
+        for name in reversed(names):
+            flags, settings = OPTIONS[name]
+            settings = {"help": HELP[name], **settings, **changes.get(name, {})}
+            f = click.option(*flags, **settings)(f)
         return f
 
     return decorate
 
 
-def baseline_option(help_text: str) -> Callable:
-    """--baseline: the MobileNet v1 each network is set beside."""
-    return click.option("--baseline", default="auto", show_default=True, help=help_text)
+NETWORK_SETTINGS = ("groups", "scales", "presets", "spec_files", "resolution")
+
+
+def network_options(default_groups: str | None = None, default_scales: str | None = None):
+    """--groups/--scale/--preset/--spec/--resolution: which networks a command works on; the
+    command receives them as one ``networks`` dict (``resolve_networks(**networks)``).
+    ``report`` gives other defaults (its sweep)."""
+    groups = dict(default=default_groups, show_default=default_groups is not None)
+    scales = dict(default=default_scales, show_default=default_scales is not None)
+
+    def decorate(f):
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            kwargs["networks"] = {k: kwargs.pop(k) for k in NETWORK_SETTINGS}
+            return f(*args, **kwargs)
+
+        return options(*NETWORK_SETTINGS, groups=groups, scales=scales)(wrapper)
+
+    return decorate
+
+
+PROTOCOL_SETTINGS = (
+    "threads",
+    "batch_size",
+    "windows",
+    "window_time",
+    "warmup_time",
+    "repeat_process",
+)
 
 
 def protocol_options(batch: bool = True, repeat: bool = True, latency: bool = True) -> Callable:
-    """The latency protocol's options, declared once: --latency/--no-latency, --threads,
-    --batch-size, --windows, --window-time, --warmup-time, --repeat-process and --backend.
+    """The latency protocol's options, declared once: --latency/--no-latency, --backend,
+    --threads, --batch-size, --windows, --window-time, --warmup-time, --repeat-process.
     The command receives ``protocol`` (a ``measure.protocol.Protocol``), ``backends`` (a list)
     and, when ``latency``, ``latency`` (bool)."""
+    skip = {"batch_size": not batch, "repeat_process": not repeat, "latency": not latency}
+    names = [n for n in ("latency", "backends", *PROTOCOL_SETTINGS) if not skip.get(n)]
 
     def decorate(f):
         @functools.wraps(f)
         def wrapper(*args, **kwargs):
             from ..measure.protocol import Protocol
 
-            settings = {
-                k: kwargs.pop(k, None)
-                for k in (
-                    "threads",
-                    "batch_size",
-                    "windows",
-                    "window_time",
-                    "warmup_time",
-                    "repeat_process",
-                )
-            }
+            settings = {k: kwargs.pop(k, None) for k in PROTOCOL_SETTINGS}
             kwargs["protocol"] = Protocol.make(**settings)
             return f(*args, **kwargs)
 
-        g = wrapper
-        if repeat:
-            g = click.option(
-                "--repeat-process",
-                type=click.IntRange(1, 100),
-                default=None,
-                help="Repeat the measurement in N fresh processes; report the median and the "
-                "spread (max - min) between processes.",
-            )(g)
-        g = click.option(
-            "--warmup-time",
-            type=click.FloatRange(0.001, 60),
-            default=None,
-            help="Seconds of warm-up per network (default: the protocol's 0.3).",
-        )(g)
-        g = click.option(
-            "--window-time",
-            type=click.FloatRange(0.001, 60),
-            default=None,
-            help="Seconds per network per window (default: the protocol's 0.1).",
-        )(g)
-        g = click.option(
-            "--windows",
-            type=click.IntRange(1, 1000),
-            default=None,
-            help="Interleaved timing windows (default: the protocol's 20).",
-        )(g)
-        if batch:
-            g = click.option(
-                "--batch-size",
-                type=click.IntRange(1, 4096),
-                default=None,
-                help="Batch size for latency and activation traffic (default 1).",
-            )(g)
-        g = click.option(
-            "--threads",
-            type=click.IntRange(1, 256),
-            default=None,
-            help="Torch intra-op threads while timing (default 1).",
-        )(g)
-        g = backends_option(g)
-        if latency:
-            g = click.option(
-                "--latency/--no-latency",
-                default=True,
-                show_default=True,
-                help="Measure CPU latency (--no-latency is analytic only and never imports torch).",
-            )(g)
-        return g
+        return options(*names)(wrapper)
 
     return decorate
-
-
-backends_option = click.option(
-    "--backend",
-    "backends",
-    default="eager",
-    show_default=True,
-    callback=_list_of(str, "a backend"),
-    help="Inference backends, comma-separated (eager, channels_last, torchscript, compile, "
-    "onnxruntime): the first fills the latency column and drives ratios, each other adds a "
-    "column. Each network's output is first checked against eager.",
-)

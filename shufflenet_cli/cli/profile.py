@@ -2,44 +2,19 @@
 
 from __future__ import annotations
 
-import click
-
 from ..present.columns import profile_columns
 from .app import cli
-from .options import (
-    baseline_option,
-    emit,
-    network_options,
-    output_options,
-    progress_bar,
-    protocol_options,
-)
+from .options import emit, network_options, options, output_options, protocol_options, with_progress
 
 
 @cli.command()
 @network_options()
-@baseline_option(
-    "MobileNet v1 to compare with: auto (the width closest in MACs), none, a preset name, "
-    "a YAML file or a width such as 0.5."
-)
+@options("baseline")
 @protocol_options()
-@click.option(
-    "--dtype",
-    type=click.Choice(["fp32", "fp16", "int8"]),
-    default="fp32",
-    show_default=True,
-    help="Element size for memory traffic.",
-)
-@click.option(
-    "--crosscheck", is_flag=True, help="Also show fvcore's and thop's counts of the built module."
-)
+@options("dtype", "crosscheck")
 @output_options()
 def profile(
-    groups,
-    scales,
-    presets,
-    spec_files,
-    resolution,
+    networks,
     baseline,
     latency,
     backends,
@@ -62,21 +37,10 @@ def profile(
     from ..measure.backends import check_backend_name
 
     backends = [check_backend_name(b) for b in backends] or ["eager"]
-    specs = resolve_networks(groups, scales, presets, spec_files, resolution)
-    kwargs = dict(
-        baseline=baseline,
-        latency=latency,
-        protocol=protocol,
-        dtype=dtype,
-        crosscheck=crosscheck,
-        backends=backends,
-    )
-    if latency:
-        steps = protocol.steps(len(specs) + 1, len(backends))
-        ctx, progress = progress_bar(steps, "measuring latency")
-        with ctx:
-            result = profile_networks(specs, progress=progress, **kwargs)
-    else:
-        result = profile_networks(specs, **kwargs)
+    specs = resolve_networks(**networks)
+    counting = dict(baseline=baseline, dtype=dtype, crosscheck=crosscheck)
+    steps = protocol.steps(len(specs) + 1, len(backends)) if latency else 0
+    measuring = dict(latency=latency, protocol=protocol, backends=backends)
+    result = with_progress(steps, profile_networks, specs, **measuring, **counting)
     columns = profile_columns(backends if latency else [], crosscheck)
     emit(result.rows, columns, fmt, output, footer=result.footer)

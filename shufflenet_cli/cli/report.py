@@ -5,32 +5,16 @@ from __future__ import annotations
 import click
 
 from .app import cli
-from .options import (
-    _list_of,
-    _scale,
-    baseline_option,
-    emit,
-    network_options,
-    output_options,
-    progress_bar,
-    protocol_options,
-)
+from .options import emit, network_options, options, output_options, protocol_options, with_progress
 
 
 @cli.command()
 @network_options()
-@baseline_option(
-    "Partner of each named network: auto (the MobileNet v1 width closest in MACs), a preset "
-    "name, a YAML file or a width such as 0.5."
-)
+@options("baseline")
 @protocol_options(batch=False, repeat=False)
 @output_options()
 def compare(
-    groups,
-    scales,
-    presets,
-    spec_files,
-    resolution,
+    networks,
     baseline,
     latency,
     backends,
@@ -51,30 +35,15 @@ def compare(
       shufflenet-cli compare --groups 1,8 --scale 0.5 --baseline 0.25
       shufflenet-cli compare --backend eager,torchscript,onnxruntime
     """
-    from ..explore.compare import as_backends, compare_networks, pairs_for, paper_pairs
-    from ..explore.profile import resolve_networks
-    from ..model.spec import with_resolution
+    from ..explore.compare import as_backends, compare_networks, pairs_to_compare
     from ..present.columns import COMPARE_COLUMNS, backend_columns
 
-    if groups or scales or presets or spec_files:
-        pairs = pairs_for(
-            resolve_networks(groups, scales, presets, spec_files, resolution), baseline, resolution
-        )
-    else:
-        pairs = paper_pairs()
-        if resolution:
-            pairs = [
-                (with_resolution(a, resolution), with_resolution(b, resolution)) for a, b in pairs
-            ]
+    pairs = pairs_to_compare(networks, baseline)
     backends = as_backends(backends or ["eager"])
-    kwargs = dict(latency=latency, protocol=protocol, backend=backends)
-    if latency:
-        n = len({s.arch_key() for p in pairs for s in p})
-        ctx, progress = progress_bar(protocol.steps(n, len(backends)), "measuring latency")
-        with ctx:
-            result = compare_networks(pairs, progress=progress, **kwargs)
-    else:
-        result = compare_networks(pairs, **kwargs)
+    n = len({s.arch_key() for p in pairs for s in p})
+    steps = protocol.steps(n, len(backends)) if latency else 0
+    measuring = dict(latency=latency, protocol=protocol, backend=backends)
+    result = with_progress(steps, compare_networks, pairs, **measuring)
     columns = (
         COMPARE_COLUMNS + backend_columns(backends, True)
         if latency
@@ -85,42 +54,11 @@ def compare(
 
 @cli.command()
 @network_options(default_groups="1,2,3,4,8", default_scales="0.5,1,2")
-@click.option(
-    "--mobilenet-widths",
-    callback=_list_of(_scale, "a positive number"),
-    default="1,0.75,0.5,0.25",
-    show_default=True,
-    help="MobileNet v1 widths to include ('' for none).",
-)
-@click.option(
-    "--breakdown",
-    "breakdown",
-    multiple=True,
-    help="Also split this network's runtime by op kind (preset or YAML; repeatable). "
-    "ShuffleNet 1x g3 and MobileNet 0.5 always are.",
-)
-@click.option(
-    "--breakdown-runs",
-    type=click.IntRange(1, 1000),
-    default=10,
-    show_default=True,
-    help="Profiled inferences per breakdown.",
-)
+@options("mobilenet_widths", "breakdown", "breakdown_runs")
 @protocol_options(batch=False, repeat=False)
-@click.option("--png", is_flag=True, help="Also write PNGs of the plots (needs kaleido).")
-@click.option(
-    "--out",
-    default="reports/latest",
-    show_default=True,
-    type=click.Path(),
-    help="Report folder (replaced atomically if it is an earlier report).",
-)
+@options("png", "out")
 def report(
-    groups,
-    scales,
-    presets,
-    spec_files,
-    resolution,
+    networks,
     mobilenet_widths,
     breakdown,
     breakdown_runs,
@@ -148,24 +86,13 @@ def report(
     from ..present.report import breakdown_specs, build_report, check_report_folder, report_networks
 
     check_report_folder(out)
-    specs = report_networks(groups, scales, mobilenet_widths, presets, spec_files, resolution)
+    specs = report_networks(mobilenet_widths=mobilenet_widths, **networks)
     extra = breakdown_specs(breakdown, specs)
     backends = as_backends(backends or ["eager"])
-    kwargs = dict(
-        latency=latency,
-        protocol=protocol,
-        backend=backends,
-        breakdown=extra,
-        breakdown_runs=breakdown_runs,
-        png=png,
-    )
-    if latency:
-        steps = protocol.steps(len(specs), len(backends)) + len(extra)
-        ctx, progress = progress_bar(steps, "measuring latency")
-        with ctx:
-            path, notes = build_report(specs, out, progress=progress, **kwargs)
-    else:
-        path, notes = build_report(specs, out, **kwargs)
+    steps = protocol.steps(len(specs), len(backends)) + len(extra) if latency else 0
+    measuring = dict(latency=latency, protocol=protocol, backend=backends)
+    profiling = dict(breakdown=extra, breakdown_runs=breakdown_runs, png=png)
+    path, notes = with_progress(steps, build_report, specs, out, **measuring, **profiling)
     for note in notes:
         click.echo(note, err=True)
     click.echo(f"wrote {path}/index.html", err=True)

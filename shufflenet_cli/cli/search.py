@@ -10,44 +10,14 @@ from ..errors import UserError
 from ..files import write_atomic
 from ..present.columns import front_columns
 from .app import cli
-from .options import emit, output_options, progress_bar, protocol_options
+from .options import emit, options, output_options, progress_bar, protocol_options
 
 
 @cli.command()
 @click.argument("space_file", metavar="SPACE.yaml", type=click.Path())
-@click.option(
-    "--strategy",
-    type=click.Choice(["grid", "random", "nsga2"]),
-    help="How candidates are drawn from the space (default: the space's, else grid).",
-)
-@click.option(
-    "--trials",
-    type=click.IntRange(1, 10_000_000),
-    help="Candidates to draw for random and nsga2 (default: the space's, else 1000).",
-)
-@click.option("--seed", type=int, help="Random seed: same seed, same candidates (default 0).")
-@click.option(
-    "--measure-top",
-    type=click.IntRange(0, 10_000),
-    help="Phase 2 measures this many candidates, best analytic Pareto ranks first "
-    "(default: the analytic front, at most 32).",
-)
-@click.option("--store", type=click.Path(), help="SQLite file keeping every evaluated candidate.")
-@click.option("--resume", is_flag=True, help="Continue the search kept in --store.")
+@options("strategy", "trials", "seed", "measure_top", "store", "resume")
 @protocol_options(batch=False, repeat=False)
-@click.option(
-    "--force", is_flag=True, help="With --write-specs: replace spec files of the same name."
-)
-@click.option(
-    "--write-specs",
-    type=click.Path(file_okay=False),
-    help="Write each front member's spec as YAML into this folder (for --spec).",
-)
-@click.option(
-    "--plot",
-    type=click.Path(dir_okay=False),
-    help="Write the Pareto plot (HTML that opens offline) to this file.",
-)
+@options("force", "write_specs", "plot")
 @output_options()
 def search(
     space_file,
@@ -102,18 +72,10 @@ def search(
 
     bar.remove_task(bar.task_ids[0])
     with bar:
+        drawing = dict(strategy=strategy, trials=trials, seed=seed, measure_top=measure_top)
+        measuring = dict(latency=latency, protocol=protocol, backend=backend)
         run = run_space_file(
-            space_file,
-            strategy=strategy,
-            trials=trials,
-            seed=seed,
-            measure_top=measure_top,
-            store=store,
-            resume=resume,
-            latency=latency,
-            protocol=protocol,
-            backend=backend,
-            progress=progress,
+            space_file, store=store, resume=resume, **drawing, **measuring, progress=progress
         )
     footer = list(run.footer)
     if write_specs:

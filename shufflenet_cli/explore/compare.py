@@ -60,6 +60,22 @@ def pairs_for(
     return pairs
 
 
+def pairs_to_compare(networks: dict, baseline: str | None = "auto") -> list[tuple]:
+    """The pairs ``compare`` sets side by side: the papers' pairs when ``networks`` (the keyword
+    arguments of ``profile.resolve_networks``) names none, else each network with its partner.
+    """
+    from ..model.spec import with_resolution
+    from .profile import resolve_networks
+
+    resolution = networks.get("resolution")
+    if any(networks.get(k) for k in ("groups", "scales", "presets", "spec_files")):
+        return pairs_for(resolve_networks(**networks), baseline, resolution)
+    pairs = paper_pairs()
+    if resolution:
+        pairs = [(with_resolution(a, resolution), with_resolution(b, resolution)) for a, b in pairs]
+    return pairs
+
+
 @dataclass
 class CompareResult:
     """One row per pair (network's numbers, partner's numbers, ratios) and the environment."""

@@ -285,7 +285,7 @@ def resolve_space_path(path: str) -> Path:
             return shipped[name]
     close = difflib.get_close_matches(stem, list(shipped), n=3, cutoff=0.3)
     hint = f"; shipped spaces: {', '.join(close or shipped)}" if shipped else ""
-    raise UserError(f"space: {path}: no such file or shipped space{hint}")
+    raise UserError(f"space: {path} does not exist (no such file or shipped space){hint}")
 
 
 def load_space(path: str) -> SearchSpace:

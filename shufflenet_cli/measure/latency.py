@@ -219,42 +219,24 @@ def measure_latency(
 
     single = not isinstance(specs, (list, tuple))
     spec_list = [specs] if single else list(specs)
-    Protocol(threads, batch_size, windows, window_time, warmup_time)  # checks the settings
+    Protocol(threads, batch_size, windows, window_time, warmup_time)  # checks the settings first
     check_backend_name(backend)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     errors: dict[int, str] = {}
     keep_freed_memory()
+    protocol = Protocol(threads, batch_size, windows, window_time, warmup_time)
     try:
-        return _measure(
-            spec_list,
-            single,
-            threads,
-            batch_size,
-            windows,
-            window_time,
-            warmup_time,
-            progress,
-            backend,
-            errors,
-        )
+        results = _measure(spec_list, protocol, progress, backend, errors)
     finally:
         torch.set_num_threads(previous_threads)
+    return results[0] if single else results
 
 
-def _measure(
-    spec_list,
-    single,
-    threads,
-    batch_size,
-    windows,
-    window_time,
-    warmup_time,
-    progress,
-    backend,
-    errors,
-):
+def _measure(spec_list, protocol: Protocol, progress, backend, errors) -> list[LatencyResult]:
     """The body of ``measure_latency`` (threads and allocator already set)."""
+    threads, batch_size, windows = protocol.threads, protocol.batch_size, protocol.windows
+    window_time, warmup_time = protocol.window_time, protocol.warmup_time
     import torch
     from torch.utils.benchmark import Timer
 
@@ -313,7 +295,7 @@ def _measure(
             r.faults_per_call = statistics.median(faults[i])
             r.noisy = r.noisy or loaded_count[i] > 0
             results.append(r)
-    return results[0] if single else results
+    return results
 
 
 def measure_in_fresh_processes(

@@ -33,7 +33,6 @@ from pathlib import Path
 from ..model.cost import dtype_bytes, layer_cost
 from ..model.plan import build_plan
 from ..model.spec import NetworkSpec
-from .measurement import Measurement
 from .protocol import Protocol
 
 TRAFFIC_BY_BACKEND = {
@@ -249,13 +248,15 @@ def bound_vs_measured(
     backends: Sequence[str] = ("eager",),
     protocol: Protocol | None = None,
     progress: Callable[[str], None] | None = None,
-) -> tuple[list[dict], Measurement]:
+) -> tuple[list[dict], list[str]]:
     """One row per backend and network: ``network_bound`` with that backend's traffic beside
     the latency measured on it (``measurement.measure_specs``: ``latency_ms``,
     ``latency_spread_ms``, ``latency_noisy``, ``latency_error``), and bound / measured as
-    ``efficiency``. Returns the rows and the measurement (for its environment and footer)."""
+    ``efficiency``. Returns the rows and their footer (calibration, bound rule, protocol,
+    networks a backend could not run)."""
     from .measurement import measure_specs
 
+    protocol = protocol or Protocol()
     measured = measure_specs(specs, backends, protocol, progress)
     rows = []
     for backend in measured.backends:
@@ -275,7 +276,8 @@ def bound_vs_measured(
                     "efficiency": b["bound_ms"] / ms if ms else None,
                 }
             )
-    return rows, measured
+    footer = [calibration_note(calib, protocol.threads), BOUND_NOTE, *measured.footer()]
+    return rows, footer
 
 
 def layer_efficiency(
@@ -366,21 +368,6 @@ def calibration_note(calib: dict, threads: int) -> str:
         f"kernel), bandwidth GB/s by working set: {bws}; {threads} thread(s), cached in "
         f"{cache_dir()}."
     )
-
-
-def roofline_by_network(
-    specs: Sequence[NetworkSpec],
-    calib: dict,
-    backends: Sequence[str] = ("eager",),
-    protocol: Protocol | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> tuple[list[dict], list[str]]:
-    """``bound_vs_measured`` rows and their footer (calibration, bound rule, latency protocol,
-    networks a backend could not run)."""
-    protocol = protocol or Protocol()
-    rows, measured = bound_vs_measured(specs, calib, backends, protocol, progress)
-    footer = [calibration_note(calib, protocol.threads), BOUND_NOTE, *measured.footer()]
-    return rows, footer
 
 
 def roofline_by_layer(

@@ -1,61 +1,16 @@
-"""Columns: how each row key is shown (header and cell format), shared by every command."""
+"""Columns: how each row key is shown (header and cell format), shared by every command.
+
+``CATALOG`` holds each key's standard column once; a command's column list names keys
+(``columns("name", "groups", ...)``) and overrides a header only where its table means
+something else by it (a preset list's "preset", a search front's "candidate").
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .tables import Column, decimals, millions
-
-
-def _both(key: str, digits: int, scale: float = 1.0):
-    """Cell 'network / partner' for ``key``."""
-
-    def show(_v, row):
-        a, b = row.get(key), row.get(f"partner_{key}")
-        if a is None or b is None:
-            return "-"
-        return f"{a * scale:.{digits}f} / {b * scale:.{digits}f}"
-
-    return show
-
-
-COMPARE_COLUMNS = [
-    Column("name", "network", justify="left"),
-    Column("partner", "partner", justify="left"),
-    Column("params", "params M (net / partner)", _both("params", 2, 1e-6)),
-    Column("params_ratio", "params x", decimals(2, "x")),
-    Column("macs", "MACs M (net / partner)", _both("macs", 1, 1e-6)),
-    Column("macs_ratio", "MACs x", decimals(2, "x")),
-    Column(
-        "memory_bytes_eager", "traffic MB (net / partner)", _both("memory_bytes_eager", 1, 1e-6)
-    ),
-    Column("memory_bytes_eager_ratio", "traffic x", decimals(2, "x")),
-    Column(
-        "latency_ms",
-        "latency ms (net / partner)",
-        lambda v, r: _both("latency_ms", 2)(v, r) + (" !" if r.get("latency_noisy") else ""),
-    ),
-    Column("latency_ms_ratio", "latency x", decimals(2, "x")),
-    Column("paper_top1_err", "paper top-1 err % (net / partner)", _both("paper_top1_err", 1)),
-    Column("top1_err_diff", "err diff (pts)", decimals(1)),
-]
-
-
-def backend_columns(backends: Sequence[str], pairs: bool) -> list[Column]:
-    """Columns for the backends after the first: ``<backend> (ms)`` per network, or
-    ``<backend> latency x`` (network / partner) per pair; '!' marks a noisy measurement."""
-    if pairs:
-
-        def ratio(b: str):
-            def show(v, row):
-                if v is None:
-                    return "-"
-                return f"{v:.2f}x" + (" !" if row.get(f"latency_noisy_{b}") else "")
-
-            return show
-
-        return [Column(f"latency_ms_{b}_ratio", f"{b} latency x", ratio(b)) for b in backends[1:]]
-    return [Column(f"latency_ms_{b}", f"{b} (ms)", backend_cell(b)) for b in backends[1:]]
 
 
 def latency_cell(v, row) -> str:
@@ -90,128 +45,213 @@ def name_cell(v, row) -> str:
     return f"{v} (baseline)" if row.get("baseline") else str(v)
 
 
-PROFILE_COLUMNS = [
-    Column("name", "network", name_cell, justify="left"),
-    Column("groups", "g"),
-    Column("stage_channels", "stage channels"),
-    Column("params", "params (M)", millions(3)),
-    Column("macs", "MACs (M)", millions(2)),
-    Column("macs_conv", "conv MACs (M)", millions(2)),
-    Column("memory_bytes_eager", "traffic eager (MB)", millions(1)),
-    Column("memory_bytes_fused", "traffic fused (MB)", millions(1)),
-    Column("latency_ms", "latency (ms)", latency_cell),
-    Column("latency_rel", "vs baseline", decimals(2, "x")),
-    Column("paper_mflops", "paper MFLOPs", decimals(0)),
-    Column("paper_top1_err", "paper top-1 err %", decimals(1)),
-]
-CROSSCHECK_COLUMNS = [
-    Column("fvcore_macs", "fvcore (M)", millions(2)),
-    Column("fvcore_conv_fc_macs", "fvcore conv+FC (M)", millions(2)),
-    Column("thop_macs", "thop (M)", millions(2)),
-]
-
-
-OUTLINE_COLUMNS = [
-    Column("stage", "layer", justify="left"),
-    Column("output_size", "output size"),
-    Column("kernel", "ksize"),
-    Column("stride", "stride"),
-    Column("repeat", "repeat"),
-    Column("out_channels", "output channels"),
-    Column("groups", "g"),
-    Column("bottleneck", "bottleneck"),
-]
-LAYER_COLUMNS = [
-    Column("layer", "layer", justify="left"),
-    Column("kind", "kind", justify="left"),
-    Column("in_shape", "in (CxHxW)"),
-    Column("out_shape", "out (CxHxW)"),
-    Column("params", "params"),
-    Column("macs", "MACs (M)", millions(3)),
-    Column("memory_bytes_eager", "eager (KB)", lambda v, r: f"{v / 1e3:.1f}"),
-    Column("memory_bytes_fused", "fused (KB)", lambda v, r: f"{v / 1e3:.1f}"),
-]
-
-
 def percent(v, _row) -> str:
     """A share as a whole percentage."""
     return "-" if v is None else f"{v:.0%}"
 
 
-ROOFLINE_COLUMNS = [
-    Column("name", "network", justify="left"),
-    Column("backend", "backend", justify="left"),
-    Column("latency_ms", "measured (ms)", latency_cell),
-    Column("bound_ms", "bound (ms)", decimals(2)),
-    Column("compute_ms", "compute (ms)", decimals(2)),
-    Column("memory_ms", "memory (ms)", decimals(2)),
-    Column("memory_bound_share", "memory-bound share", percent),
-    Column("efficiency", "bound / measured", percent),
-]
-ROOFLINE_LAYER_COLUMNS = [
-    Column("name", "network", justify="left"),
-    Column("layer", "layer", justify="left"),
-    Column("kind", "kind", justify="left"),
-    Column("flops", "MFLOPs", lambda v, _r: f"{v / 1e6:.1f}"),
-    Column("bound_ms", "bound (ms)", decimals(3)),
-    Column("profiled_ms", "profiled (ms)", decimals(3)),
-    Column("gflops", "GFLOP/s", decimals(1)),
-    Column("efficiency", "bound / profiled", percent),
-]
+def _thousandths(v, _row) -> str:
+    return "-" if v is None else f"{v / 1e3:.1f}"
 
 
-BREAKDOWN_COLUMNS = {
-    "kind": [
-        Column("label", "op kind", justify="left"),
+def _both(key: str, digits: int, scale: float = 1.0):
+    """Cell 'network / partner' for ``key``."""
+
+    def show(_v, row):
+        a, b = row.get(key), row.get(f"partner_{key}")
+        if a is None or b is None:
+            return "-"
+        text = f"{a * scale:.{digits}f} / {b * scale:.{digits}f}"
+        return text + (" !" if key == "latency_ms" and row.get("latency_noisy") else "")
+
+    return show
+
+
+def _left(key: str, header: str) -> Column:
+    return Column(key, header, justify="left")
+
+
+CATALOG: dict[str, Column] = {
+    c.key: c
+    for c in (
+        Column("name", "network", name_cell, justify="left"),
+        Column("groups", "g"),
+        Column("scale", "scale / width"),
+        Column("stage_channels", "stage channels"),
+        Column("resolution", "res"),
+        Column("params", "params (M)", millions(3)),
+        Column("macs", "MACs (M)", millions(2)),
+        Column("macs_conv", "conv MACs (M)", millions(2)),
+        Column("memory_bytes_eager", "traffic eager (MB)", millions(1)),
+        Column("memory_bytes_fused", "traffic fused (MB)", millions(1)),
+        Column("latency_ms", "latency (ms)", latency_cell),
+        Column("latency_rel", "vs baseline", decimals(2, "x")),
+        Column("paper_mflops", "paper MFLOPs", decimals(0)),
+        Column("paper_top1_err", "paper top-1 err %", decimals(1)),
+        Column("synflow", "synflow proxy (log10)", decimals(2)),
+        Column("fvcore_macs", "fvcore (M)", millions(2)),
+        Column("fvcore_conv_fc_macs", "fvcore conv+FC (M)", millions(2)),
+        Column("thop_macs", "thop (M)", millions(2)),
+        _left("partner", "partner"),
+        Column("top1_err_diff", "err diff (pts)", decimals(1)),
+        _left("network", "network"),
+        _left("label", "op kind"),
+        _left("kind", "kind"),
+        _left("stage", "stage"),
+        _left("layer", "layer"),
+        _left("backend", "backend"),
         Column("ms", "time (ms)", decimals(3)),
         Column("share", "share of time", percent),
         Column("macs_share", "share of MACs", percent),
         Column("memory_share", "share of traffic", percent),
-    ],
-    "stage": [
-        Column("stage", "stage", justify="left"),
-        Column("ms", "time (ms)", decimals(3)),
-        Column("share", "share of time", percent),
-        Column("macs_share", "share of MACs", percent),
-        Column("memory_share", "share of traffic", percent),
-    ],
-    "layer": [
-        Column("layer", "layer", justify="left"),
-        Column("kind", "kind", justify="left"),
-        Column("ms", "time (ms)", decimals(3)),
-        Column("share", "share of time", percent),
-    ],
+        Column("bound_ms", "bound (ms)", decimals(2)),
+        Column("compute_ms", "compute (ms)", decimals(2)),
+        Column("memory_ms", "memory (ms)", decimals(2)),
+        Column("memory_bound_share", "memory-bound share", percent),
+        Column("efficiency", "bound / measured", percent),
+        Column("flops", "MFLOPs", lambda v, _r: f"{v / 1e6:.1f}"),
+        Column("profiled_ms", "profiled (ms)", decimals(3)),
+        Column("gflops", "GFLOP/s", decimals(1)),
+        Column("output_size", "output size"),
+        Column("kernel", "ksize"),
+        Column("stride", "stride"),
+        Column("repeat", "repeat"),
+        Column("out_channels", "output channels"),
+        Column("bottleneck", "bottleneck"),
+        Column("in_shape", "in (CxHxW)"),
+        Column("out_shape", "out (CxHxW)"),
+        _left("minimize", "minimise"),
+        _left("maximize", "maximise"),
+        _left("constraints", "constraints"),
+        Column("grid_size", "grid size", lambda v, _r: f"{v:,}"),
+        _left("cost", "cost"),
+        Column("spearman", "Spearman rho", decimals(3)),
+        Column("r2", "R² (linear fit)", decimals(3)),
+        Column("n", "networks"),
+    )
 }
+
+
+def columns(*keys: str, **changes: str | Column) -> list[Column]:
+    """The catalog's columns for ``keys``; a keyword gives a key another header (a string) or
+    another column altogether."""
+    out = []
+    for key in keys:
+        change = changes.get(key)
+        if isinstance(change, Column):
+            out.append(change)
+        elif change is not None:
+            out.append(replace(CATALOG[key], header=change))
+        else:
+            out.append(CATALOG[key])
+    return out
+
+
+EAGER = "memory_bytes_eager"
+TRAFFIC = "memory_bytes_eager memory_bytes_fused"
+PAPER = "paper_mflops paper_top1_err"
+_SHARES = "ms share macs_share memory_share"
+
+
+def keys(*groups: str) -> list[str]:
+    """Row keys from space-separated groups ("name groups", TRAFFIC, ...)."""
+    return [k for g in groups for k in g.split()]
+
+
+PROFILE_COLUMNS = columns(
+    *keys(
+        "name groups stage_channels params macs macs_conv", TRAFFIC, "latency_ms latency_rel", PAPER
+    )
+)
+CROSSCHECK_COLUMNS = columns(*keys("fvcore_macs fvcore_conv_fc_macs thop_macs"))
+PRESET_COLUMNS = columns(
+    *keys("name groups stage_channels resolution params macs macs_conv", PAPER),
+    name=_left("name", "preset"),
+)
+REPORT_NETWORK_COLUMNS = columns(
+    *keys("name groups scale stage_channels params macs", TRAFFIC, "latency_ms", PAPER)
+)
+FRONT_COLUMNS = columns(
+    *keys("name groups stage_channels resolution params macs", EAGER, "latency_ms synflow"),
+    name=_left("name", "candidate"),
+)
+SPACE_COLUMNS = columns(
+    *keys("name minimize maximize constraints grid_size"), name=_left("name", "space")
+)
+COMPARE_COLUMNS = [
+    _left("name", "network"),
+    CATALOG["partner"],
+    Column("params", "params M (net / partner)", _both("params", 2, 1e-6)),
+    Column("params_ratio", "params x", decimals(2, "x")),
+    Column("macs", "MACs M (net / partner)", _both("macs", 1, 1e-6)),
+    Column("macs_ratio", "MACs x", decimals(2, "x")),
+    Column(EAGER, "traffic MB (net / partner)", _both(EAGER, 1, 1e-6)),
+    Column(f"{EAGER}_ratio", "traffic x", decimals(2, "x")),
+    Column("latency_ms", "latency ms (net / partner)", _both("latency_ms", 2)),
+    Column("latency_ms_ratio", "latency x", decimals(2, "x")),
+    Column("paper_top1_err", "paper top-1 err % (net / partner)", _both("paper_top1_err", 1)),
+    CATALOG["top1_err_diff"],
+]
+OUTLINE_COLUMNS = columns(
+    *keys("stage output_size kernel stride repeat out_channels groups bottleneck"), stage="layer"
+)
+LAYER_COLUMNS = columns(
+    *keys("layer kind in_shape out_shape params macs", TRAFFIC),
+    params=Column("params", "params"),
+    macs=Column("macs", "MACs (M)", millions(3)),
+    memory_bytes_eager=Column(EAGER, "eager (KB)", _thousandths),
+    memory_bytes_fused=Column("memory_bytes_fused", "fused (KB)", _thousandths),
+)
+ROOFLINE_COLUMNS = columns(
+    *keys("name backend latency_ms bound_ms compute_ms memory_ms memory_bound_share efficiency"),
+    name=_left("name", "network"),
+    latency_ms="measured (ms)",
+)
+ROOFLINE_LAYER_COLUMNS = columns(
+    *keys("name layer kind flops bound_ms profiled_ms gflops efficiency"),
+    name=_left("name", "network"),
+    bound_ms=Column("bound_ms", "bound (ms)", decimals(3)),
+    efficiency="bound / profiled",
+)
+BREAKDOWN_COLUMNS = {
+    "kind": columns(*keys("label", _SHARES)),
+    "stage": columns(*keys("stage", _SHARES)),
+    "layer": columns(*keys("layer kind ms share")),
+}
+REPORT_BREAKDOWN_COLUMNS = columns(*keys("network label", _SHARES))
+PREDICTOR_COLUMNS = columns(*keys("label spearman r2 n"), label=_left("label", "cost"))
+
+
+def backend_columns(backends: Sequence[str], pairs: bool) -> list[Column]:
+    """Columns for the backends after the first: ``<backend> (ms)`` per network, or
+    ``<backend> latency x`` (network / partner) per pair; '!' marks a noisy measurement."""
+    if not pairs:
+        return [Column(f"latency_ms_{b}", f"{b} (ms)", backend_cell(b)) for b in backends[1:]]
+
+    def ratio(b: str):
+        def show(v, row):
+            if v is None:
+                return "-"
+            return f"{v:.2f}x" + (" !" if row.get(f"latency_noisy_{b}") else "")
+
+        return show
+
+    return [Column(f"latency_ms_{b}_ratio", f"{b} latency x", ratio(b)) for b in backends[1:]]
 
 
 def profile_columns(backends: Sequence[str] = (), crosscheck: bool = False) -> list[Column]:
     """``profile``'s columns: no latency columns without ``backends``; with several, the first
     backend's column is named after it and each other gets one."""
-    columns = list(PROFILE_COLUMNS)
+    out = list(PROFILE_COLUMNS)
     if not backends:
-        columns = [c for c in columns if not c.key.startswith("latency")]
+        out = [c for c in out if not c.key.startswith("latency")]
     elif len(backends) > 1:
-        at = next(i for i, c in enumerate(columns) if c.key == "latency_ms")
-        columns[at] = Column("latency_ms", f"{backends[0]} (ms)", latency_cell)
-        columns[at + 2 : at + 2] = [
-            Column(f"latency_ms_{b}", f"{b} (ms)", backend_cell(b)) for b in backends[1:]
-        ]
+        at = next(i for i, c in enumerate(out) if c.key == "latency_ms")
+        out[at] = Column("latency_ms", f"{backends[0]} (ms)", latency_cell)
+        out[at + 2 : at + 2] = backend_columns(backends, pairs=False)
     if crosscheck:
-        columns += CROSSCHECK_COLUMNS
-    return columns
-
-
-FRONT_COLUMNS = [
-    Column("name", "candidate", justify="left"),
-    Column("groups", "g"),
-    Column("stage_channels", "stage channels"),
-    Column("resolution", "res"),
-    Column("params", "params (M)", millions(3)),
-    Column("macs", "MACs (M)", millions(2)),
-    Column("memory_bytes_eager", "traffic eager (MB)", millions(1)),
-    Column("latency_ms", "latency (ms)", latency_cell),
-    Column("synflow", "synflow proxy (log10)", decimals(2)),
-]
+        out += CROSSCHECK_COLUMNS
+    return out
 
 
 def front_columns(front: Sequence[dict]) -> list[Column]:
@@ -221,25 +261,3 @@ def front_columns(front: Sequence[dict]) -> list[Column]:
         for c in FRONT_COLUMNS
         if c.key not in ("latency_ms", "synflow") or any(r.get(c.key) is not None for r in front)
     ]
-
-
-PRESET_COLUMNS = [
-    Column("name", "preset", justify="left"),
-    Column("groups", "g"),
-    Column("stage_channels", "stage channels"),
-    Column("resolution", "res"),
-    Column("params", "params (M)", millions(3)),
-    Column("macs", "MACs (M)", millions(2)),
-    Column("macs_conv", "conv MACs (M)", millions(2)),
-    Column("paper_mflops", "paper MFLOPs", decimals(0)),
-    Column("paper_top1_err", "paper top-1 err %", decimals(1)),
-]
-
-
-SPACE_COLUMNS = [
-    Column("name", "space", justify="left"),
-    Column("minimize", "minimise", justify="left"),
-    Column("maximize", "maximise", justify="left"),
-    Column("constraints", "constraints", justify="left"),
-    Column("grid_size", "grid size", lambda v, _r: f"{v:,}"),
-]

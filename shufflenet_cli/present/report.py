@@ -39,8 +39,14 @@ from ..measure.measurement import measure_specs
 from ..measure.protocol import Protocol
 from ..model.rules import mobilenet_spec
 from ..model.spec import NetworkSpec
-from .columns import COMPARE_COLUMNS, backend_columns
-from .tables import Column, decimals, markdown_table, millions, render
+from .columns import (
+    COMPARE_COLUMNS,
+    PREDICTOR_COLUMNS,
+    REPORT_BREAKDOWN_COLUMNS,
+    REPORT_NETWORK_COLUMNS,
+    backend_columns,
+)
+from .tables import Column, markdown_table, render
 
 MARKER = ".shufflenet-report"  # marks a folder as ours, so re-running may replace it
 DEFAULT_BREAKDOWN = ("shufflenet-1x-g3", "mobilenet-v1-0.5")
@@ -425,43 +431,6 @@ def report_figures(data: ReportData) -> list[tuple[str, str, object]]:
 # ----------------------------------------------------------------------------- tables
 
 
-def _latency_cell(v, row) -> str:
-    if v is None:
-        return "-"
-    return f"{v:.2f} ± {row.get('latency_spread_ms') or 0:.2f}" + (
-        " !" if row.get("latency_noisy") else ""
-    )
-
-
-NETWORK_COLUMNS = [
-    Column("name", "network", justify="left"),
-    Column("groups", "g"),
-    Column("scale", "scale / width"),
-    Column("stage_channels", "stage channels"),
-    Column("params", "params (M)", millions(3)),
-    Column("macs", "MACs (M)", millions(1)),
-    Column("memory_bytes_eager", "traffic eager (MB)", millions(1)),
-    Column("memory_bytes_fused", "traffic fused (MB)", millions(1)),
-    Column("latency_ms", "latency (ms)", _latency_cell),
-    Column("paper_mflops", "paper MFLOPs", decimals(0)),
-    Column("paper_top1_err", "paper top-1 err %", decimals(1)),
-]
-PREDICTOR_COLUMNS = [
-    Column("label", "cost", justify="left"),
-    Column("spearman", "Spearman rho", decimals(3)),
-    Column("r2", "R² (linear fit)", decimals(3)),
-    Column("n", "networks"),
-]
-BREAKDOWN_COLUMNS = [
-    Column("network", "network", justify="left"),
-    Column("label", "op kind", justify="left"),
-    Column("ms", "time (ms)", decimals(3)),
-    Column("share", "time %", lambda v, r: f"{100 * v:.1f}"),
-    Column("macs_share", "MACs %", lambda v, r: f"{100 * v:.1f}"),
-    Column("memory_share", "traffic %", lambda v, r: f"{100 * v:.1f}"),
-]
-
-
 def breakdown_rows(data: ReportData) -> list[dict]:
     """The op-kind breakdowns as flat rows (network, kind, label, ms, shares)."""
     return [{"network": b["name"], **k} for b in data.breakdowns for k in b["kinds"]]
@@ -473,9 +442,9 @@ def _tables(data: ReportData) -> list[tuple[str, list[dict], list[Column]]]:
         (
             "Networks",
             data.rows,
-            NETWORK_COLUMNS + backend_columns(backends, False)
+            REPORT_NETWORK_COLUMNS + backend_columns(backends, False)
             if data.latency
-            else [c for c in NETWORK_COLUMNS if c.key != "latency_ms"],
+            else [c for c in REPORT_NETWORK_COLUMNS if c.key != "latency_ms"],
         )
     ]
     if data.pairs:
@@ -488,7 +457,9 @@ def _tables(data: ReportData) -> list[tuple[str, list[dict], list[Column]]]:
     if measured(data.rows):
         tables.append(("What predicts latency", data.predictors, PREDICTOR_COLUMNS))
     if data.breakdowns:
-        tables.append(("Measured runtime by op kind", breakdown_rows(data), BREAKDOWN_COLUMNS))
+        tables.append(
+            ("Measured runtime by op kind", breakdown_rows(data), REPORT_BREAKDOWN_COLUMNS)
+        )
     return tables
 
 
