@@ -227,3 +227,24 @@ def test_profile_repeat_process_reports_the_spread_between_processes(run_cli):
     assert len(runs) == 2 and all(v > 0 for v in runs)
     assert abs(row["latency_spread_ms"] - (max(runs) - min(runs))) < 1e-9
     assert min(runs) <= row["latency_ms"] <= max(runs)
+
+
+def test_latency_at_another_dtype_is_refused_not_mislabelled(run_cli):
+    r = run_cli("profile", "--groups", "3", "--dtype", "int8")
+    assert r.exit_code == 2 and "--no-latency" in r.stderr and "Traceback" not in r.stderr
+    ok = run_cli("profile", "--groups", "3", "--dtype", "int8", "--no-latency", "--format", "json")
+    assert ok.exit_code == 0 and json.loads(ok.stdout)[0]["dtype"] == "int8"
+
+
+def test_bare_command_prints_usage_and_exits_0(run_process):
+    r = run_process()
+    assert r.returncode == 0 and r.stdout.startswith("Usage:") and r.stderr == ""
+
+
+def test_shipped_space_runs_by_name_from_another_folder(run_process, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = run_process("search", "search-large", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0]["key"] and "memory_bytes_eager" in json.loads(r.stdout)[0]
+    wrong = run_process("search", "search-smal")
+    assert wrong.returncode == 2 and "search-small" in wrong.stderr
