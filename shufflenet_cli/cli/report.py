@@ -53,7 +53,7 @@ def compare(
     """
     from ..explore.compare import as_backends, compare_networks, pairs_for, paper_pairs
     from ..explore.profile import resolve_networks
-    from ..model.spec import with_resolution
+    from ..model.rules import with_resolution
     from ..present.columns import COMPARE_COLUMNS, backend_columns
 
     if groups or scales or presets or spec_files:
