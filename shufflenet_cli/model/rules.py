@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from functools import cache, lru_cache
 from typing import Any
@@ -288,7 +288,16 @@ def shufflenet_spec(
         rule="; ".join(rules),
         paper=overrides.get("paper"),
     )
-    return assign_name(validate(spec), overrides.get("name"))
+    return _name_new(validate(spec), overrides.get("name"))
+
+
+def _name_new(spec: NetworkSpec, name: str | None) -> NetworkSpec:
+    """``assign_name`` for a spec this module just made and nobody else holds: set in place
+    (``dataclasses.replace`` would cost a fifth of a search's screening time)."""
+    if name:
+        return assign_name(spec, name)
+    object.__setattr__(spec, "name", network_name(spec))
+    return spec
 
 
 def mobilenet_spec(width: float = 1.0, resolution: int = 224, **overrides: Any) -> MobileNetSpec:
@@ -324,7 +333,7 @@ def mobilenet_spec(width: float = 1.0, resolution: int = 224, **overrides: Any) 
         rule="channels = max(int(c * width), 8); last depthwise conv stride 1",
         paper=overrides.get("paper"),
     )
-    return assign_name(validate(spec), overrides.get("name"))
+    return _name_new(validate(spec), overrides.get("name"))
 
 
 def _mobilenet_channels(c: int, width: float) -> int:
@@ -375,34 +384,39 @@ def network_name(spec: NetworkSpec) -> str:
     best: tuple[int, str] | None = None
     for scale in _scale_candidates(spec):
         try:
-            name, n_parts = _shufflenet_name(spec, scale)
+            name, n_parts, widths_differ = _shufflenet_name(spec, scale)
         except UserError:  # no rule for these groups at this scale: try the next
             continue
         if best is None or n_parts < best[0]:
             best = (n_parts, name)
+        if not widths_differ:  # another scale could only spell the channels shorter
+            break
     if best is None:  # groups beyond every rule: cannot happen for a valid spec's 1x
         raise UserError(f"name: no rule name for {spec.name or 'this network'}")
     return best[1]
 
 
-def _scale_candidates(spec: ShuffleNetSpec) -> list[float]:
-    out = []
+def _scale_candidates(spec: ShuffleNetSpec) -> Iterator[float]:
+    """The spec's own scale first, then one inferred from Stage2's channels, then 1 (lazily:
+    a search names thousands of specs, and most stop at the first)."""
+    tried = []
     if spec.scale is not None:
-        out.append(float(_number(spec.scale)))
-    g_max = max(st.groups for st in spec.stages)
+        tried.append(float(_number(spec.scale)))
+        yield tried[-1]
     try:
-        base = _stage2_channels_for_groups(g_max)[0]
+        base = _stage2_channels_for_groups(max(st.groups for st in spec.stages))[0]
+        inferred = round(spec.stages[0].out_channels / base, 3)
     except UserError:
-        return out or [1.0]
-    inferred = round(spec.stages[0].out_channels / base, 3)
+        inferred = 1.0
     for s in (inferred, 1.0):
-        if 0 < s <= 16 and s not in out:
-            out.append(s)
-    return out
+        if 0 < s <= 16 and s not in tried:
+            tried.append(s)
+            yield s
 
 
-def _shufflenet_name(spec: ShuffleNetSpec, scale: float) -> tuple[str, int]:
-    """(name, number of parts beyond scale and groups) of ``spec`` read as rule(g, scale)."""
+def _shufflenet_name(spec: ShuffleNetSpec, scale: float) -> tuple[str, int, bool]:
+    """(name, number of parts beyond scale and groups, whether channels or stem differ from
+    the rule's) of ``spec`` read as rule(groups, scale)."""
     groups = tuple(st.groups for st in spec.stages)
     units = tuple(st.units for st in spec.stages)
     channels = [st.out_channels for st in spec.stages]
@@ -415,6 +429,7 @@ def _shufflenet_name(spec: ShuffleNetSpec, scale: float) -> tuple[str, int]:
         parts.append("c" + _ints(channels))
     if spec.stem_channels != rule_stem:
         parts.append(f"stem{spec.stem_channels}")
+    widths_differ = len(parts) > (units != STAGE_UNITS and not shallow)
     mids = [st.bottleneck_channels for st in spec.stages]
     if mids != [bottleneck_channels(c, BOTTLENECK_RATIO, g) for c, g in zip(channels, groups)]:
         ratios = [st.bottleneck_ratio for st in spec.stages]
@@ -429,7 +444,7 @@ def _shufflenet_name(spec: ShuffleNetSpec, scale: float) -> tuple[str, int]:
     parts += _common_parts(spec)
     g_text = str(groups[0]) if len(set(groups)) == 1 else _ints(groups)
     head = f"shufflenet-{_number(scale)}x" + ("-shallow" if shallow else "") + f"-g{g_text}"
-    return "-".join([head, *parts]), len(parts) + shallow
+    return "-".join([head, *parts]), len(parts) + shallow, widths_differ
 
 
 def _common_parts(spec: NetworkSpec) -> list[str]:
