@@ -104,8 +104,8 @@ def load_network(name: str) -> NetworkSpec:
     spec = spec_from_name(name)
     if spec is None:
         raise UserError(
-            f"preset: unknown preset {name!r}: not a preset, a rule name (shufflenet-{{s}}x-g{{g}}, "
-            "mobilenet-v1-{alpha}[-{resolution}]) or a YAML file"
+            f"preset: unknown preset {name!r}: not a preset, a rule name "
+            "(shufflenet-{s}x-g{g}, mobilenet-v1-{alpha}[-{resolution}]) or a YAML file"
             + _suggest(name, list_presets() + rule_names())
         )
     match = matching_preset(spec)
