@@ -189,6 +189,10 @@ def test_explicit_spec_name_parses_back_whatever_its_channels():
     )
     name = network_name(spec)
     assert architecture_key(spec_from_name(name)) == architecture_key(spec)
+    # groups beyond the complexity rule: every channel count is spelled out
+    huge = ShuffleNetSpec(stages=(StageSpec(2048, 1, 512),), stem_channels=512, resolution=64)
+    assert network_name(huge) == "shufflenet-1x-g512-u1-c2048-64"
+    assert architecture_key(spec_from_name(network_name(huge))) == architecture_key(huge)
 
 
 def test_rule_name_given_to_another_architecture_is_renamed_with_a_note(tmp_path, run_cli):

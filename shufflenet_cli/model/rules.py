@@ -383,16 +383,12 @@ def network_name(spec: NetworkSpec) -> str:
         return _mobilenet_name(spec)
     best: tuple[int, str] | None = None
     for scale in _scale_candidates(spec):
-        try:
-            name, n_parts, widths_differ = _shufflenet_name(spec, scale)
-        except UserError:  # no rule for these groups at this scale: try the next
-            continue
+        name, n_parts, widths_differ = _shufflenet_name(spec, scale)
         if best is None or n_parts < best[0]:
             best = (n_parts, name)
         if not widths_differ:  # another scale could only spell the channels shorter
             break
-    if best is None:  # groups beyond every rule: cannot happen for a valid spec's 1x
-        raise UserError(f"name: no rule name for {spec.name or 'this network'}")
+    assert best is not None  # the last candidate, 1x, always gives a name
     return best[1]
 
 
@@ -420,7 +416,10 @@ def _shufflenet_name(spec: ShuffleNetSpec, scale: float) -> tuple[str, int, bool
     groups = tuple(st.groups for st in spec.stages)
     units = tuple(st.units for st in spec.stages)
     channels = [st.out_channels for st in spec.stages]
-    rule_channels, rule_stem, _ = _paper_rule_channels(groups, scale)
+    try:
+        rule_channels, rule_stem, _ = _paper_rule_channels(groups, scale)
+    except UserError:  # groups beyond the complexity rule: spell every channel count
+        rule_channels, rule_stem = None, stem_channels_for(scale, max(groups))
     parts: list[str] = []
     shallow = units == SHALLOW_UNITS
     if units != STAGE_UNITS and not shallow:
