@@ -19,7 +19,14 @@ from .model.cost import Analysis, analyze, totals
 from .model.plan import build_plan
 from .model.presets import list_presets, load_spec
 from .model.rules import mobilenet_spec, shufflenet_spec
-from .model.spec import MobileNetSpec, PaperRow, ShuffleNetSpec, StageSpec, spec_to_dict
+from .model.spec import (
+    MobileNetSpec,
+    PaperRow,
+    ShuffleNetSpec,
+    StageSpec,
+    architecture_key,
+    spec_to_dict,
+)
 from .model.specfile import spec_from_dict
 
 __version__ = "0.1.0"
@@ -47,6 +54,7 @@ __all__ = [
     "StageSpec",
     "UserError",
     "analyze",
+    "architecture_key",
     "build_model",
     "build_plan",
     "list_presets",

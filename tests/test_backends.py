@@ -6,7 +6,7 @@ import torch
 from shufflenet_cli import list_presets, load_spec, measure_latency, mobilenet_spec
 from shufflenet_cli.measure.backends import BACKENDS, BackendError, prepare
 from shufflenet_cli.model.nn import build_model, example_input
-from shufflenet_cli.model.spec import with_resolution
+from shufflenet_cli.model.rules import with_resolution
 
 pytestmark = pytest.mark.slow  # latency, profiler, subprocess or browser: see README
 

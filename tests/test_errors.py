@@ -45,7 +45,7 @@ def test_bad_spec_file(run_cli, spec_file, text, fragments):
         (["--groups", "0"], ["--groups", "'0'"]),
         (["--groups", "abc"], ["'abc'"]),
         (["--scale", "-1"], ["'-1'"]),
-        (["--preset", "shufflenet-3x-g7"], ["unknown preset", "shufflenet-3x-g7"]),
+        (["--preset", "shufflenet-3y-g7"], ["unknown preset", "shufflenet-3y-g7"]),
         (["--spec", "no/such/file.yaml"], ["no/such/file.yaml", "does not exist"]),
         (["--resolution", "16"], ["resolution", "16", "too small"]),
         (["--baseline", "mobilenet-v9"], ["unknown preset", "mobilenet-v9"]),

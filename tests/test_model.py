@@ -41,7 +41,7 @@ def assert_module_matches_cost_model(spec):
 @pytest.mark.parametrize("preset", ["shufflenet-0.5x-g3", "mobilenet-v1-0.25"])
 def test_small_preset_modules_match_cost_model_fast(preset):
     # the fast suite's check; every preset and random specs run in the slow suite
-    from shufflenet_cli.model.spec import with_resolution
+    from shufflenet_cli.model.rules import with_resolution
 
     assert_module_matches_cost_model(with_resolution(load_spec(preset), 96))
 

@@ -238,7 +238,7 @@ def test_unknown_network_is_one_line_and_exit_2(tmp_path):
             "report",
             "--no-latency",
             "--preset",
-            "shufflenet-9x-g7",
+            "shufflenet-nine-x",
             "--out",
             str(tmp_path / "r"),
         ],

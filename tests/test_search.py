@@ -296,7 +296,7 @@ def test_search_example_runs():
         timeout=120,
     )
     assert r.returncode == 0, r.stderr
-    assert "s0.25x-g1-u2.4.2" in r.stdout and "front" in r.stdout
+    assert "shufflenet-0.25x-g1" in r.stdout and "front" in r.stdout
 
 
 def test_grid_over_presets_space_files():

@@ -28,7 +28,7 @@ def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
     """
     from ..measure.breakdown import breakdown_table
     from ..model.presets import load_spec
-    from ..model.spec import with_resolution
+    from ..model.rules import with_resolution
 
     spec = load_spec(network)
     if resolution:

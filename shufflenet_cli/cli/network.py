@@ -23,7 +23,8 @@ def show(network, resolution, batch_size, dtype, layers, fmt, output) -> None:
 
     from ..explore.describe import describe_network
     from ..model.presets import load_spec
-    from ..model.spec import spec_to_dict, with_resolution
+    from ..model.rules import with_resolution
+    from ..model.spec import spec_to_dict
 
     spec = load_spec(network)
     if resolution:

@@ -83,11 +83,13 @@ def report(
       shufflenet-cli report --backend eager,onnxruntime --out reports/two-backends
     """
     from ..explore.compare import as_backends
+    from ..model.spec import unique_networks
     from ..present.report import breakdown_specs, build_report, check_report_folder, report_networks
 
     check_report_folder(out)
     specs = report_networks(mobilenet_widths=mobilenet_widths, **networks)
     extra = breakdown_specs(breakdown, specs)
+    unique_networks([*specs, *extra])  # two architectures under one name: one-line error
     backends = as_backends(backends or ["eager"])
     steps = protocol.steps(len(specs), len(backends)) + len(extra) if latency else 0
     measuring = dict(latency=latency, protocol=protocol, backend=backends)

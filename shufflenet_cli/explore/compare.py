@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from ..errors import UserError
 from ..measure.measurement import measure_specs
 from ..measure.protocol import Protocol
-from ..model.spec import NetworkSpec
+from ..model.spec import NetworkSpec, unique_networks
 from .profile import choose_baseline, network_row
 
 # ShuffleNet paper, Table 5: the matched-complexity pairs (ShuffleNet preset, MobileNet preset).
@@ -64,7 +64,7 @@ def pairs_to_compare(networks: dict, baseline: str | None = "auto") -> list[tupl
     """The pairs ``compare`` sets side by side: the papers' pairs when ``networks`` (the keyword
     arguments of ``profile.resolve_networks``) names none, else each network with its partner.
     """
-    from ..model.spec import with_resolution
+    from ..model.rules import with_resolution
     from .profile import resolve_networks
 
     resolution = networks.get("resolution")
@@ -137,17 +137,14 @@ def compare_networks(
     protocol = protocol or Protocol()
     if threads is not None:
         protocol = protocol.with_(threads=threads)
-    unique: dict[tuple, NetworkSpec] = {}
-    for a, b in pairs:
-        for s in (a, b):
-            unique.setdefault((s.name, s.arch_key()), s)
-    specs = list(unique.values())
-    rows = {k: network_row(s) for k, s in unique.items()}
+    specs = unique_networks(s for pair in pairs for s in pair)  # one name, one architecture
+    rows = {(s.name, s.arch_key()): network_row(s) for s in specs}
     env: dict = {}
     footer = [
         "Ratios are network / partner; top-1 err diff = network's published top-1 error "
         "minus the partner's (percentage points, negative = more accurate)."
     ]
+    footer += [note for s in specs for note in s.notes]  # renamed, paper dropped
     if latency:
         measured = measure_specs(specs, as_backends(backend), protocol, progress)
         for row, fields in zip(rows.values(), measured.fields):

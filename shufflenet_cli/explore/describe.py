@@ -56,6 +56,7 @@ def describe_network(
         f"eager, {a.memory_bytes_fused / 1e6:.1f} MB fused ({dtype}, batch {batch_size})"
     )
     footer = [line] + ([f"Channels: {spec.rule}."] if spec.rule else [])
+    footer += list(spec.notes)  # a given name or paper: block that was another architecture's
     footer.append(f"Counting: {CONVENTIONS}.")
     rows = a.layers.to_dict("records") if layers else []
     return NetworkDescription(spec, [head, *outline(a.plan)], rows, sums, footer)

@@ -20,9 +20,9 @@ from ..errors import UserError
 from ..measure.measurement import measure_specs
 from ..measure.protocol import Protocol
 from ..model.cost import CONVENTIONS, analyze
-from ..model.presets import load_spec, matching_preset
-from ..model.rules import mobilenet_spec, shufflenet_spec
-from ..model.spec import TABLE1_STAGE2_CHANNELS, MobileNetSpec, NetworkSpec, with_resolution
+from ..model.presets import load_spec, paper_row
+from ..model.rules import mobilenet_spec, shufflenet_spec, with_resolution
+from ..model.spec import TABLE1_STAGE2_CHANNELS, MobileNetSpec, NetworkSpec, unique_networks
 
 MOBILENET_WIDTHS = (1.0, 0.75, 0.5, 0.25)
 
@@ -49,10 +49,7 @@ def resolve_networks(
     specs += [load_spec(f) for f in spec_files]
     if resolution is not None:
         specs = [with_resolution(s, resolution) for s in specs]
-    unique: dict[tuple, NetworkSpec] = {}
-    for s in specs:
-        unique.setdefault((s.name, s.arch_key()), s)
-    return list(unique.values())
+    return unique_networks(specs)  # one name, one architecture (else a one-line error)
 
 
 def choose_baseline(
@@ -104,12 +101,10 @@ class ProfileResult:
 
 
 def network_row(spec: NetworkSpec, batch_size: int = 1, dtype: str = "fp32") -> dict:
-    """The cost-model part of a profile row, with the paper's numbers where a preset matches."""
+    """The cost-model part of a profile row, with the paper's numbers where the architecture
+    is a paper row's (``presets.paper_row``: by architecture, never by name or ``paper:``)."""
     a = analyze(spec, batch_size, dtype)
-    paper = spec.paper
-    if paper is None:
-        match = matching_preset(spec)
-        paper = match.paper if match is not None else None
+    paper = paper_row(spec)
     return {
         "name": spec.name,
         "family": spec.family,
@@ -183,6 +178,7 @@ def profile_networks(
         rows[base_index]["baseline"] = True
     env: dict = {"batch_size": protocol.batch_size, "dtype": dtype}
     footer = [f"Counting: {CONVENTIONS}."]
+    footer += [note for s in all_specs for note in s.notes]  # renamed, paper dropped
     footer += [
         f"{s.name}: channels by rule: {s.rule}."
         for s in all_specs

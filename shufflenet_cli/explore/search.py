@@ -334,14 +334,17 @@ def candidate_spec(space: SearchSpace, cand: Candidate) -> NetworkSpec:
         kw["units"] = list(cand["units"])
     elif space.stages != 3:
         kw["units"] = [4] * space.stages
+    if space.stages != 3:
+        kw["num_stages"] = space.stages  # per-stage lists agree with it (rules checks)
     for key in ("bottleneck_ratio", "stem_channels", "resolution", "shuffle"):
         if key in cand:
             kw[key] = cand[key]
-    return shufflenet_spec(groups, cand.get("scale", 1.0), name=candidate_name(cand), **kw)
+    # named by the rules (rules.network_name): the name spells the architecture and parses back
+    return shufflenet_spec(groups, cand.get("scale", 1.0), **kw)
 
 
 def candidate_name(cand: Candidate) -> str:
-    """A readable, unique name: s1x-g3-u4.8.4-b0.25-r224."""
+    """A short label of a candidate's choices (s1x-g3-u4.8.4-b0.25-r224), for error messages."""
     parts = [f"s{cand.get('scale', 1.0):g}x"]
     if "stage_groups" in cand:
         parts.append("g" + ".".join(map(str, cand["stage_groups"])))
@@ -722,7 +725,7 @@ def search(space: SearchSpace | Mapping | str, **kwargs) -> pd.DataFrame:  # noq
         >>> front = search({"space": {"groups": [1, 3, 8], "scale": [0.5, 1.0]},
         ...                 "objectives": {"minimize": ["macs", "memory"]}})
         >>> list(front["name"])[:1]
-        ['s0.5x-g1']
+        ['shufflenet-0.5x-g1']
     """
     if isinstance(space, str):
         space = load_space(space)

@@ -5,7 +5,8 @@ Counting conventions (printed under every table; see ``CONVENTIONS``):
 * MACs: multiply-adds of conv and FC layers, one fused multiply-add = 1. This is what both
   papers call "FLOPs". ``macs_conv`` leaves the FC out (ShuffleNet's Table 1 convention);
   ``macs`` includes it (MobileNet's Table 6 convention). FLOPs, where shown, = 2 x MACs.
-* Params: every learnable tensor: conv weights, BN weight and bias, FC weight and bias.
+* Params: every learnable tensor: conv weights, BN weight and bias, FC weight and bias (no
+  FC bias when the spec says ``fc_bias: false``, as in the official ShuffleNet v1 code).
 * Memory traffic: elements each op reads and writes (inputs + outputs + weights) times the
   element size of the dtype. ``eager`` runs every op as its own pass (BN reads weight, bias,
   running mean and variance; ReLU, shuffle, add, concat and pooling all move data); ``fused``

@@ -106,7 +106,7 @@ def _make_unit(unit: Unit) -> nn.Module:
     if unit.kind == "globalpool":
         return GlobalPool()
     if unit.kind == "fc":
-        return nn.Linear(unit.in_channels, unit.out_channels)
+        return nn.Linear(unit.in_channels, unit.out_channels, bias=unit.bias)
     raise ValueError(f"no module for unit kind {unit.kind!r}")
 
 

@@ -66,7 +66,8 @@ class Unit(NamedTuple):
     created several times faster.
 
     ``groups`` is the group count of the unit's 1x1 convs, ``first_groups`` that of the first
-    1x1 conv (1 in Stage2's first unit, as in the paper), ``mid_channels`` the bottleneck width.
+    1x1 conv (1 in Stage2's first unit, as in the paper), ``mid_channels`` the bottleneck width;
+    ``bias`` is the FC classifier's bias (the official ShuffleNet v1 code has none).
     """
 
     kind: str
@@ -78,6 +79,7 @@ class Unit(NamedTuple):
     first_groups: int = 1
     mid_channels: int = 0
     shuffle: bool = False
+    bias: bool = True
 
     @property
     def out_size(self) -> tuple[int, int]:
@@ -195,7 +197,7 @@ def _globalpool(u: Unit) -> tuple[Layer, ...]:
 
 
 def _fc(u: Unit) -> tuple[Layer, ...]:
-    return (Layer("fc", "fc", "fc", (u.in_channels, 1, 1), (u.out_channels, 1, 1), bias=True),)
+    return (Layer("fc", "fc", "fc", (u.in_channels, 1, 1), (u.out_channels, 1, 1), bias=u.bias),)
 
 
 def _shufflenet_unit(u: Unit) -> tuple[Layer, ...]:
@@ -328,7 +330,9 @@ def _shufflenet_blocks(spec: ShuffleNetSpec) -> tuple[PlanBlock, ...]:
             blocks.append(PlanBlock(name, 2, st.units - 1, rest))
         cin = st.out_channels
     blocks.append(PlanBlock("globalpool", 0, 1, Unit("globalpool", cin, cin, size)))
-    blocks.append(PlanBlock("fc", 0, 1, Unit("fc", cin, spec.num_classes, (1, 1))))
+    blocks.append(
+        PlanBlock("fc", 0, 1, Unit("fc", cin, spec.num_classes, (1, 1), bias=spec.fc_bias))
+    )
     return tuple(blocks)
 
 
@@ -351,7 +355,7 @@ def _mobilenet_blocks(spec: MobileNetSpec) -> Iterator[PlanBlock]:
         size = unit.out_size
         cin = c
     yield PlanBlock("globalpool", 0, 1, Unit("globalpool", cin, cin, size))
-    yield PlanBlock("fc", 0, 1, Unit("fc", cin, spec.num_classes, (1, 1)))
+    yield PlanBlock("fc", 0, 1, Unit("fc", cin, spec.num_classes, (1, 1), bias=spec.fc_bias))
 
 
 def outline(plan: Plan) -> list[dict]:

@@ -1,17 +1,36 @@
-"""The papers' rules: how a ShuffleNet v1 or MobileNet v1 spec is filled in from a few numbers.
+"""The papers' rules: how a ShuffleNet v1 or MobileNet v1 spec is filled in from a few numbers,
+and the names those rules give.
 
 * ``shufflenet_spec(groups, scale)``: Zhang et al. 2018, Table 1 channels for g in
   {1, 2, 3, 4, 8}, doubling per stage; other g by the complexity rule below; width scale
-  ``s`` by the rounding rule below; explicit overrides always win.
+  ``s`` as the official implementation (Megvii ShuffleNet-Series, ``ShuffleNetV1/network.py``):
+  stage channels = Table 1 x s (rounded up to a multiple of 4g where that is not whole),
+  stem ceil(24 s / g) g for s <= 1 and 24 floor(s) for s > 1 (official: 0.5x ceil(12/g) g,
+  1x 24, 1.5x 24, 2x 48). Explicit overrides always win.
 * ``mobilenet_spec(width, resolution)``: Howard et al. 2017, Table 1 with the width
   multiplier alpha (TF-Slim rounding: ``max(int(c * alpha), 8)``) and the last depthwise
   conv at stride 1 (the published 569 M multiply-adds need it).
+
+Names (``network_name``) are made from the architecture, so a name means one network and
+parses back (``spec_from_name``)::
+
+    shufflenet-{s}x[-shallow]-g{g}[-u{units}][-c{channels}][-stem{n}][-b{ratio}]
+        [-noshuffle][-gfirst][-cls{n}][-in{n}][-nofcbias][-{resolution}]
+    mobilenet-v1-{alpha}[-cls{n}][-in{n}][-nofcbias][-{resolution}]
+
+A part is written only where the network differs from what the rule builds for that scale
+and groups: ``shufflenet-1x-g8-u4.4.4`` is ``shufflenet-1x-g8`` with 4 units in every stage.
+Per-stage lists are dot-separated (``g3.3.8``, ``u2.6.2``); per-stage bottleneck ratios
+underscore-separated (``b0.25_0.5_0.25``); ``shallow`` is the paper's half-depth variant
+(units 2, 4, 2).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from functools import cache, lru_cache
 from typing import Any
 
@@ -28,14 +47,20 @@ from .spec import (
     STEM_CHANNELS,
     TABLE1_STAGE2_CHANNELS,
     MobileNetSpec,
+    NetworkSpec,
     ShuffleNetSpec,
     StageSpec,
     _positive_float,
     _positive_int,
+    architecture_id,
+    architecture_key,
+    bottleneck_channels,
     round_up,
-    scale_label,
     validate,
 )
+
+SHALLOW_UNITS = (2, 4, 2)  # the paper's "shallow" variant (Table 5): half the units
+MAX_STAGES = 8
 
 
 @cache
@@ -74,7 +99,24 @@ def _explicit(stage2: int, groups: int, stem: int, resolution: int) -> ShuffleNe
     )
 
 
+def stem_channels_for(scale: float, groups: int) -> int:
+    """The stem's channels at width ``scale`` (official ShuffleNet v1 code, generalised).
+
+    The official code uses 0.5x: ceil(12/g)*g, 1x: 24, 1.5x: 24, 2x: 48. The rule that gives
+    exactly these: ``ceil(24 s / g) g`` for s <= 1, ``ceil(24 floor(s) / g) g`` above 1 (a wider
+    network keeps the 1x stem until the scale reaches the next whole number).
+
+    Example::
+
+        >>> [stem_channels_for(s, 8) for s in (0.5, 1, 1.5, 2)]
+        [16, 24, 24, 48]
+    """
+    base = STEM_CHANNELS * (scale if scale <= 1 else math.floor(scale))
+    return round_up(base, groups)
+
+
 SHUFFLENET_OVERRIDES = {
+    "num_stages",
     "stem_channels",
     "stage_channels",
     "units",
@@ -84,9 +126,13 @@ SHUFFLENET_OVERRIDES = {
     "in_channels",
     "shuffle",
     "first_pointwise_grouped",
+    "fc_bias",
     "name",
     "paper",
 }
+
+# The per-stage lists of the rule form, in the order their lengths are checked.
+PER_STAGE_FIELDS = ("units", "groups", "stage_channels", "bottleneck_ratio")
 
 
 @lru_cache(maxsize=4096)
@@ -107,11 +153,73 @@ def _paper_rule_channels(
         step = 4 * math.lcm(*groups) if mixed else 4 * g
         channels.append(c1x if scale == 1.0 else round_up(c1x * scale, step))
     if scale != 1.0:
-        rules.append(f"scaled by {scale:g} and rounded up to a multiple of 4g per stage")
-    stem = round_up(STEM_CHANNELS * scale, g_max)
+        rules.append(
+            f"times {scale:g} (official ShuffleNet v1), rounded up to a multiple of "
+            f"{'4 lcm(g)' if mixed else '4g'} where not whole"
+        )
+    stem = stem_channels_for(scale, g_max)
     if stem != STEM_CHANNELS:
-        rules.append(f"stem = ceil(24*{scale:g}/g)*g = {stem}")
-    return channels, stem, tuple(rules)
+        rules.append(
+            f"stem = ceil(24*{scale:g}/g)*g = {stem}"
+            if scale <= 1
+            else f"stem = 24*floor({scale:g}) = {stem} (official ShuffleNet v1)"
+        )
+    return list(channels), stem, tuple(rules)
+
+
+def _per_stage(
+    groups: int | Sequence[int], overrides: dict
+) -> tuple[int, list[int], list[int], list[float]]:
+    """Stage count, units, groups and bottleneck ratios per stage, the lists checked to agree.
+
+    Every per-stage list (``units``, ``groups``, ``stage_channels``, ``bottleneck_ratio``)
+    must have one value per stage: three (the paper's Stage2-4) unless ``num_stages`` says
+    otherwise. A single number stands for every stage.
+    """
+    lengths = {}
+    values = {"groups": groups, **{k: overrides[k] for k in PER_STAGE_FIELDS if k in overrides}}
+    for key, value in values.items():
+        if isinstance(value, (list, tuple)):
+            if not value:
+                raise UserError(f"{key}: empty list (give one value per stage)")
+            lengths[key] = len(value)
+    if "num_stages" in overrides:
+        n = _positive_int(overrides["num_stages"], "num_stages", MAX_STAGES)
+        for key, count in lengths.items():
+            if count != n:
+                raise UserError(f"{key}: {count} values given for num_stages {n}")
+        if n != len(STAGE_UNITS) and "units" not in lengths:
+            raise UserError(f"units: give {n} values (one per stage) for num_stages {n}")
+    else:
+        n = len(STAGE_UNITS)
+        for key, count in lengths.items():
+            if count == n:
+                continue
+            other = next((k for k, c in lengths.items() if c != count), None)
+            if other is not None:
+                raise UserError(
+                    f"{key}: {count} values but {other} has {lengths[other]}: per-stage lists "
+                    "must agree (one value per stage)"
+                )
+            raise UserError(
+                f"{key}: {count} values given for {n} stages (the paper's Stage2-4); for a "
+                f"{count}-stage network say so with num_stages: {count}"
+            )
+    units = values.get("units", STAGE_UNITS)
+    if isinstance(units, (list, tuple)):
+        units = [_positive_int(u, f"units[{i}]", MAX_UNITS) for i, u in enumerate(units)]
+    else:
+        units = [_positive_int(units, "units", MAX_UNITS)] * n
+    if isinstance(groups, (list, tuple)):
+        group_list = [_positive_int(g, f"groups[{i}]", 1024) for i, g in enumerate(groups)]
+    else:
+        group_list = [_positive_int(groups, "groups", 1024)] * n
+    ratio = values.get("bottleneck_ratio", BOTTLENECK_RATIO)
+    if isinstance(ratio, (list, tuple)):
+        ratios = [_positive_float(r, f"bottleneck_ratio[{i}]", 4.0) for i, r in enumerate(ratio)]
+    else:
+        ratios = [_positive_float(ratio, "bottleneck_ratio", 4.0)] * n
+    return n, units, group_list, ratios
 
 
 def shufflenet_spec(
@@ -120,19 +228,26 @@ def shufflenet_spec(
     """A ShuffleNet v1 spec by the paper's rules, with any field overridden.
 
     Channels: Table 1's Stage2 channels for g in {1, 2, 3, 4, 8} (other g: the largest
-    multiple of 4g within the g=1 complexity), doubling per stage. Width scale ``s``:
-    each stage's 1x channels times ``s``, rounded up to a multiple of 4g; stem =
-    ceil(24 s / g) g. Overrides (``stem_channels``, ``stage_channels``, ``units``,
+    multiple of 4g within the g=1 complexity), doubling per stage. Width scale ``s``
+    (the official implementation's rule): each stage's 1x channels times ``s`` (rounded up
+    to a multiple of 4g where not whole); stem ceil(24 s / g) g for s <= 1, 24 floor(s)
+    above. Overrides (``num_stages``, ``stem_channels``, ``stage_channels``, ``units``,
     ``bottleneck_ratio``, ``resolution``, ``num_classes``, ``in_channels``, ``shuffle``,
-    ``first_pointwise_grouped``, ``name``, ``paper``) always win.
+    ``first_pointwise_grouped``, ``fc_bias``, ``name``, ``paper``) always win.
 
-    ``groups`` may be one count for every stage or one per stage.
+    ``groups``, ``units``, ``stage_channels`` and ``bottleneck_ratio`` may each be one value
+    for every stage or a list with one per stage; the lists must agree in length: three
+    stages, or ``num_stages`` of them. The name is the rule's name of the network built
+    (see ``network_name``); a given name is kept unless it is a rule name of another
+    architecture (then the network is named by what it is, and ``notes`` says so).
 
     Example::
 
         >>> s = shufflenet_spec(groups=8, scale=0.5)
-        >>> s.stem_channels, s.stage_channels
-        (16, (192, 384, 768))
+        >>> s.stem_channels, s.stage_channels, s.name
+        (16, (192, 384, 768), 'shufflenet-0.5x-g8')
+        >>> shufflenet_spec(groups=8, units=4).name
+        'shufflenet-1x-g8-u4.4.4'
     """
     unknown = set(overrides) - SHUFFLENET_OVERRIDES
     if unknown:
@@ -141,37 +256,25 @@ def shufflenet_spec(
             f"(known: groups, scale, {', '.join(sorted(SHUFFLENET_OVERRIDES))})"
         )
     scale = _positive_float(scale, "scale", 16.0)
-    units = overrides.get("units", STAGE_UNITS)
-    if isinstance(units, int):
-        units = [units] * len(STAGE_UNITS)
-    units = [_positive_int(u, f"units[{i}]", MAX_UNITS) for i, u in enumerate(units)]
-    n_stages = len(units)
-    if isinstance(groups, (list, tuple)):
-        group_list = [_positive_int(g, f"groups[{i}]", 1024) for i, g in enumerate(groups)]
-        if len(group_list) != n_stages:
-            raise UserError(f"groups: {len(group_list)} values given for {n_stages} stages")
-    else:
-        group_list = [_positive_int(groups, "groups", 1024)] * n_stages
+    n_stages, units, group_list, ratios = _per_stage(groups, overrides)
     g_max = max(group_list)
     resolution = overrides.get("resolution", 224)
 
     if "stage_channels" in overrides:
-        channels = list(overrides["stage_channels"])
-        if len(channels) != n_stages:
-            raise UserError(f"stage_channels: {len(channels)} values given for {n_stages} stages")
+        channels = overrides["stage_channels"]
+        if not isinstance(channels, (list, tuple)):
+            channels = [channels] * n_stages
         channels = [
             _positive_int(c, f"stage_channels[{i}]", MAX_CHANNELS) for i, c in enumerate(channels)
         ]
-        stem = round_up(STEM_CHANNELS * scale, g_max)
+        stem = stem_channels_for(scale, g_max)
         rules: tuple[str, ...] = ("stage channels given explicitly",)
     else:
         channels, stem, rules = _paper_rule_channels(tuple(group_list), scale)
     if "stem_channels" in overrides:
         stem = _positive_int(overrides["stem_channels"], "stem_channels", MAX_CHANNELS)
         rules = tuple(r for r in rules if not r.startswith("stem ="))
-    ratio = overrides.get("bottleneck_ratio", BOTTLENECK_RATIO)
-    stages = tuple(StageSpec(c, u, g, ratio) for c, u, g in zip(channels, units, group_list))
-    gname = f"g{g_max}" if len(set(group_list)) == 1 else "g" + "-".join(map(str, group_list))
+    stages = tuple(StageSpec(c, u, g, r) for c, u, g, r in zip(channels, units, group_list, ratios))
     spec = ShuffleNetSpec(
         stages=stages,
         stem_channels=stem,
@@ -180,28 +283,37 @@ def shufflenet_spec(
         in_channels=overrides.get("in_channels", 3),
         shuffle=overrides.get("shuffle", True),
         first_pointwise_grouped=overrides.get("first_pointwise_grouped", False),
-        name=overrides.get("name")
-        or f"shufflenet-{scale_label(scale)}-{gname}"
-        + ("" if resolution == 224 else f"-{resolution}"),
+        fc_bias=overrides.get("fc_bias", True),
         scale=scale,
         rule="; ".join(rules),
         paper=overrides.get("paper"),
     )
-    return validate(spec)
+    return _name_new(validate(spec), overrides.get("name"))
+
+
+def _name_new(spec: NetworkSpec, name: str | None) -> NetworkSpec:
+    """``assign_name`` for a spec this module just made and nobody else holds: set in place
+    (``dataclasses.replace`` would cost a fifth of a search's screening time)."""
+    if name:
+        return assign_name(spec, name)
+    object.__setattr__(spec, "name", network_name(spec))
+    return spec
 
 
 def mobilenet_spec(width: float = 1.0, resolution: int = 224, **overrides: Any) -> MobileNetSpec:
     """A MobileNet v1 spec: Table 1 with width multiplier ``width`` at ``resolution``.
 
     Channels are ``max(int(c * width), 8)`` (TF-Slim's rule). Overrides: ``num_classes``,
-    ``in_channels``, ``name``, ``paper``.
+    ``in_channels``, ``fc_bias``, ``name``, ``paper``.
 
     Example::
 
         >>> mobilenet_spec(0.5).stem_channels
         16
+        >>> mobilenet_spec(1.0, 160).name
+        'mobilenet-v1-1.0-160'
     """
-    allowed = {"num_classes", "in_channels", "name", "paper"}
+    allowed = {"num_classes", "in_channels", "fc_bias", "name", "paper"}
     unknown = set(overrides) - allowed
     if unknown:
         raise UserError(
@@ -210,29 +322,314 @@ def mobilenet_spec(width: float = 1.0, resolution: int = 224, **overrides: Any) 
         )
     width = _positive_float(width, "width", 16.0)
     resolution = _positive_int(resolution, "resolution", MAX_RESOLUTION)
-
-    def ch(c: int) -> int:
-        return max(int(c * width), 8)
-
-    res_part = "" if resolution == 224 else f"-{resolution}"
     spec = MobileNetSpec(
-        blocks=tuple((ch(c), s) for c, s in MOBILENET_BLOCKS),
-        stem_channels=ch(MOBILENET_STEM),
+        blocks=_mobilenet_blocks(width),
+        stem_channels=_mobilenet_channels(MOBILENET_STEM, width),
         width=width,
         resolution=resolution,
         num_classes=overrides.get("num_classes", 1000),
         in_channels=overrides.get("in_channels", 3),
-        name=overrides.get("name") or f"mobilenet-v1-{_width_label(width)}{res_part}",
+        fc_bias=overrides.get("fc_bias", True),
         rule="channels = max(int(c * width), 8); last depthwise conv stride 1",
         paper=overrides.get("paper"),
     )
-    return validate(spec)
+    return _name_new(validate(spec), overrides.get("name"))
+
+
+def _mobilenet_channels(c: int, width: float) -> int:
+    return max(int(c * width), 8)
+
+
+def _mobilenet_blocks(width: float) -> tuple[tuple[int, int], ...]:
+    return tuple((_mobilenet_channels(c, width), s) for c, s in MOBILENET_BLOCKS)
 
 
 def _width_label(width: float) -> str:
     """'1.0', '0.75', '0.5', '0.25': how the MobileNet paper writes alpha."""
-    text = f"{width:g}"
+    text = _number(width)
     return text + ".0" if "." not in text else text
 
 
-__all__ = ["shufflenet_spec", "mobilenet_spec", "SHUFFLENET_OVERRIDES"]
+# ----------------------------------------------------------------------------- names
+
+
+def _number(x: float) -> str:
+    """Shortest text that reads back as exactly ``x``, without exponent or minus sign."""
+    text = f"{x:g}"
+    if float(text) != x or "e" in text:
+        text = repr(float(x))
+    if "e" in text:
+        text = f"{x:.20f}".rstrip("0")
+    return text
+
+
+def _ints(values: Sequence[int]) -> str:
+    return ".".join(str(v) for v in values)
+
+
+def network_name(spec: NetworkSpec) -> str:
+    """The name of the network ``spec`` builds: the rule name, with what differs spelled out.
+
+    Derived from the architecture alone (plus, for ShuffleNet, the width ``scale`` the spec
+    was made with, when that spells it shortest), so it parses back with ``spec_from_name``
+    to the same architecture, and two different architectures never get the same name.
+
+    Example::
+
+        >>> network_name(shufflenet_spec(groups=8, units=[4, 4, 4], name="x"))
+        'shufflenet-1x-g8-u4.4.4'
+    """
+    if isinstance(spec, MobileNetSpec):
+        return _mobilenet_name(spec)
+    best: tuple[int, str] | None = None
+    for scale in _scale_candidates(spec):
+        name, n_parts, widths_differ = _shufflenet_name(spec, scale)
+        if best is None or n_parts < best[0]:
+            best = (n_parts, name)
+        if not widths_differ:  # another scale could only spell the channels shorter
+            break
+    assert best is not None  # the last candidate, 1x, always gives a name
+    return best[1]
+
+
+def _scale_candidates(spec: ShuffleNetSpec) -> Iterator[float]:
+    """The spec's own scale first, then one inferred from Stage2's channels, then 1 (lazily:
+    a search names thousands of specs, and most stop at the first)."""
+    tried = []
+    if spec.scale is not None:
+        tried.append(float(_number(spec.scale)))
+        yield tried[-1]
+    try:
+        base = _stage2_channels_for_groups(max(st.groups for st in spec.stages))[0]
+        inferred = round(spec.stages[0].out_channels / base, 3)
+    except UserError:
+        inferred = 1.0
+    for s in (inferred, 1.0):
+        if 0 < s <= 16 and s not in tried:
+            tried.append(s)
+            yield s
+
+
+def _shufflenet_name(spec: ShuffleNetSpec, scale: float) -> tuple[str, int, bool]:
+    """(name, number of parts beyond scale and groups, whether channels or stem differ from
+    the rule's) of ``spec`` read as rule(groups, scale)."""
+    groups = tuple(st.groups for st in spec.stages)
+    units = tuple(st.units for st in spec.stages)
+    channels = [st.out_channels for st in spec.stages]
+    try:
+        rule_channels, rule_stem, _ = _paper_rule_channels(groups, scale)
+    except UserError:  # groups beyond the complexity rule: spell every channel count
+        rule_channels, rule_stem = None, stem_channels_for(scale, max(groups))
+    parts: list[str] = []
+    shallow = units == SHALLOW_UNITS
+    if units != STAGE_UNITS and not shallow:
+        parts.append("u" + _ints(units))
+    if channels != rule_channels:
+        parts.append("c" + _ints(channels))
+    if spec.stem_channels != rule_stem:
+        parts.append(f"stem{spec.stem_channels}")
+    widths_differ = len(parts) > (units != STAGE_UNITS and not shallow)
+    mids = [st.bottleneck_channels for st in spec.stages]
+    if mids != [bottleneck_channels(c, BOTTLENECK_RATIO, g) for c, g in zip(channels, groups)]:
+        ratios = [st.bottleneck_ratio for st in spec.stages]
+        if len(set(ratios)) == 1:
+            parts.append("b" + _number(ratios[0]))
+        else:
+            parts.append("b" + "_".join(_number(r) for r in ratios))
+    if not spec.shuffle and max(groups) > 1:
+        parts.append("noshuffle")
+    if spec.first_pointwise_grouped and groups[0] > 1:
+        parts.append("gfirst")
+    parts += _common_parts(spec)
+    g_text = str(groups[0]) if len(set(groups)) == 1 else _ints(groups)
+    head = f"shufflenet-{_number(scale)}x" + ("-shallow" if shallow else "") + f"-g{g_text}"
+    return "-".join([head, *parts]), len(parts) + shallow, widths_differ
+
+
+def _common_parts(spec: NetworkSpec) -> list[str]:
+    parts = []
+    if spec.num_classes != 1000:
+        parts.append(f"cls{spec.num_classes}")
+    if spec.in_channels != 3:
+        parts.append(f"in{spec.in_channels}")
+    if not spec.fc_bias:
+        parts.append("nofcbias")
+    if spec.resolution != 224:
+        parts.append(str(spec.resolution))
+    return parts
+
+
+def _mobilenet_name(spec: MobileNetSpec) -> str:
+    rule_built = spec.blocks == _mobilenet_blocks(spec.width) and (
+        spec.stem_channels == _mobilenet_channels(MOBILENET_STEM, spec.width)
+    )
+    if not rule_built:  # blocks given by hand: no rule spells them; unique by architecture
+        return f"mobilenet-v1-custom-{architecture_id(spec)}"
+    return "-".join([f"mobilenet-v1-{_width_label(spec.width)}", *_common_parts(spec)])
+
+
+_SHUFFLENET_NAME = re.compile(
+    r"shufflenet-(?P<scale>\d+(?:\.\d+)?)x(?P<shallow>-shallow)?-g(?P<groups>\d+(?:\.\d+)*)"
+    r"(?P<rest>(?:-[a-z0-9._]+)*)"
+)
+_MOBILENET_NAME = re.compile(r"mobilenet-v1-(?P<width>\d+(?:\.\d+)?)(?P<rest>(?:-[a-z0-9._]+)*)")
+_INTS = r"\d+(?:\.\d+)*"
+_NUM = r"\d+(?:\.\d+)?"
+# name part -> (pattern, override key, how to read it); ShuffleNet-only parts first
+_PARTS = {
+    "u": (rf"u({_INTS})", "units", lambda t: [int(v) for v in t.split(".")]),
+    "c": (rf"c({_INTS})", "stage_channels", lambda t: [int(v) for v in t.split(".")]),
+    "stem": (r"stem(\d+)", "stem_channels", int),
+    "b": (
+        rf"b({_NUM}(?:_{_NUM})*)",
+        "bottleneck_ratio",
+        lambda t: float(t) if "_" not in t else [float(v) for v in t.split("_")],
+    ),
+    "noshuffle": (r"(noshuffle)", "shuffle", lambda t: False),
+    "gfirst": (r"(gfirst)", "first_pointwise_grouped", lambda t: True),
+    "cls": (r"cls(\d+)", "num_classes", int),
+    "in": (r"in(\d+)", "in_channels", int),
+    "nofcbias": (r"(nofcbias)", "fc_bias", lambda t: False),
+    "res": (r"(\d+)", "resolution", int),
+}
+_SHUFFLENET_ONLY = ("u", "c", "stem", "b", "noshuffle", "gfirst")
+
+
+def parse_network_name(name: str) -> tuple[str, dict[str, Any]] | None:
+    """The family and rule arguments a network name spells, or None if it is not a rule name.
+
+    ``UserError`` when it looks like one but a part is malformed or repeated.
+
+    Example::
+
+        >>> parse_network_name("shufflenet-1x-g8-u4.4.4")
+        ('shufflenet', {'scale': 1.0, 'groups': 8, 'units': [4, 4, 4]})
+    """
+    m = _SHUFFLENET_NAME.fullmatch(name)
+    if m:
+        family = "shufflenet"
+        g = [int(v) for v in m["groups"].split(".")]
+        args: dict[str, Any] = {"scale": float(m["scale"]), "groups": g[0] if len(g) == 1 else g}
+        if m["shallow"]:
+            args["units"] = list(SHALLOW_UNITS)
+        allowed = tuple(_PARTS)
+    else:
+        m = _MOBILENET_NAME.fullmatch(name)
+        if not m:
+            return None
+        family = "mobilenet"
+        args = {"width": float(m["width"])}
+        allowed = tuple(k for k in _PARTS if k not in _SHUFFLENET_ONLY)
+    for part in [p for p in m["rest"].split("-") if p]:
+        for kind in allowed:
+            pattern, key, read = _PARTS[kind]
+            found = re.fullmatch(pattern, part)
+            if found:
+                if key in args:
+                    raise UserError(f"network {name!r}: {key} given twice ({part!r})")
+                try:
+                    args[key] = read(found[1])
+                except ValueError:
+                    raise UserError(f"network {name!r}: {part!r} is not readable") from None
+                break
+        else:
+            raise UserError(
+                f"network {name!r}: unknown name part {part!r} (a {family} name is "
+                + (
+                    "shufflenet-{s}x[-shallow]-g{g}[-u..][-c..][-stem..][-b..][-noshuffle]"
+                    "[-gfirst][-cls..][-in..][-nofcbias][-{resolution}])"
+                    if family == "shufflenet"
+                    else "mobilenet-v1-{alpha}[-cls..][-in..][-nofcbias][-{resolution}])"
+                )
+            )
+    if "units" in args and isinstance(args["units"], list) and len(args["units"]) != 3:
+        args["num_stages"] = len(args["units"])
+    return family, args
+
+
+def spec_from_name(name: str) -> NetworkSpec | None:
+    """The network a rule name spells (any scale, groups and suffixes), or None if ``name`` is
+    not a rule name. ``UserError`` (naming the name) when the network it spells is invalid.
+
+    Example::
+
+        >>> spec_from_name("shufflenet-2x-g8").stage_channels
+        (768, 1536, 3072)
+    """
+    parsed = parse_network_name(name)
+    if parsed is None:
+        return None
+    family, args = parsed
+    try:
+        if family == "mobilenet":
+            return mobilenet_spec(args.pop("width"), args.pop("resolution", 224), **args)
+        return shufflenet_spec(args.pop("groups"), args.pop("scale"), **args)
+    except UserError as e:
+        raise UserError(f"network {name!r}: {e}") from None
+
+
+def assign_name(spec: NetworkSpec, name: str | None) -> NetworkSpec:
+    """``spec`` named ``name``, or by ``network_name`` when no name is given.
+
+    A rule name is reserved for the architecture it spells: if ``name`` is the rule name of
+    another architecture (say ``shufflenet-1x-g3`` on a network with fewer units), the network
+    is named by what it is instead, and a note in ``spec.notes`` says so. Other names are
+    users' own and kept.
+    """
+    own = None
+    if name:
+        name = str(name)
+        try:
+            claimed = spec_from_name(name)
+        except UserError:
+            claimed = None  # looks like a rule name but spells no valid network: user's own
+        if claimed is None or architecture_key(claimed) == architecture_key(spec):
+            return replace(spec, name=name) if spec.name != name else spec
+        own = network_name(spec)
+        note = (
+            f"name: {name!r} is the name of another architecture; this network is "
+            f"{own!r} (named by what it is)"
+        )
+        return replace(spec, name=own, notes=(*spec.notes, note))
+    return replace(spec, name=network_name(spec))
+
+
+def with_resolution(spec: NetworkSpec, resolution: int) -> NetworkSpec:
+    """The same network at another input size; paper numbers drop.
+
+    A network named by the rules gets the rule name at the new size (``mobilenet-v1-0.5-160``);
+    a user's own name gains the size (``mine@160``).
+    """
+    if resolution == spec.resolution:
+        return spec
+    new = validate(replace(spec, resolution=resolution, paper=None))
+    if spec.name == network_name(spec):
+        return replace(new, name=network_name(new))
+    return replace(new, name=f"{spec.name}@{resolution}")
+
+
+def rule_names(families: Sequence[str] = ("shufflenet", "mobilenet")) -> list[str]:
+    """Common rule names (the widths and group counts people use), for suggestions."""
+    out = []
+    if "shufflenet" in families:
+        for s in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0):
+            out += [f"shufflenet-{s:g}x-g{g}" for g in (1, 2, 3, 4, 6, 8, 12, 16)]
+    if "mobilenet" in families:
+        for w in (0.25, 0.5, 0.75, 1.0):
+            out += [f"mobilenet-v1-{_width_label(w)}"]
+            out += [f"mobilenet-v1-{_width_label(w)}-{r}" for r in (192, 160, 128)]
+    return out
+
+
+__all__ = [
+    "shufflenet_spec",
+    "mobilenet_spec",
+    "network_name",
+    "parse_network_name",
+    "spec_from_name",
+    "assign_name",
+    "with_resolution",
+    "stem_channels_for",
+    "rule_names",
+    "SHUFFLENET_OVERRIDES",
+]

@@ -9,8 +9,10 @@ No torch here: specs and plans are plain Python, so analytic commands start fast
 
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -106,10 +108,12 @@ class ShuffleNetSpec:
     in_channels: int = 3
     shuffle: bool = True
     first_pointwise_grouped: bool = False
+    fc_bias: bool = True
     name: str = ""
     scale: float | None = None
     rule: str = ""
     paper: PaperRow | None = None
+    notes: tuple[str, ...] = ()
 
     family = "shufflenet"
 
@@ -125,17 +129,8 @@ class ShuffleNetSpec:
         return tuple(s.out_channels for s in self.stages)
 
     def arch_key(self) -> tuple:
-        """Everything that changes the network, nothing that only labels it."""
-        return (
-            "shufflenet",
-            self.stem_channels,
-            tuple((s.out_channels, s.units, s.groups, s.bottleneck_channels) for s in self.stages),
-            self.resolution,
-            self.num_classes,
-            self.in_channels,
-            self.shuffle,
-            self.first_pointwise_grouped,
-        )
+        """``architecture_key(self)``: everything that changes the network, no label."""
+        return architecture_key(self)
 
 
 @dataclass(frozen=True)
@@ -148,9 +143,11 @@ class MobileNetSpec:
     resolution: int = 224
     num_classes: int = 1000
     in_channels: int = 3
+    fc_bias: bool = True
     name: str = ""
     rule: str = ""
     paper: PaperRow | None = None
+    notes: tuple[str, ...] = ()
 
     family = "mobilenet"
     groups = None
@@ -167,18 +164,112 @@ class MobileNetSpec:
         return tuple(out)
 
     def arch_key(self) -> tuple:
-        """Everything that changes the network, nothing that only labels it."""
-        return (
-            "mobilenet",
-            self.stem_channels,
-            self.blocks,
-            self.resolution,
-            self.num_classes,
-            self.in_channels,
-        )
+        """``architecture_key(self)``: everything that changes the network, no label."""
+        return architecture_key(self)
 
 
 NetworkSpec = ShuffleNetSpec | MobileNetSpec
+
+
+# ----------------------------------------------------------------------------- identity
+
+
+def architecture_key(spec: NetworkSpec) -> tuple:
+    """The network a spec builds, as a canonical hashable tuple: equal keys, equal networks.
+
+    Holds everything that changes the built network (family, input channels, resolution,
+    stem, every stage's output channels, units, groups, bottleneck channels, first 1x1
+    conv's groups and shuffle; MobileNet's blocks; classes; classifier bias) and nothing
+    that only labels it (name, scale, width, rule text, paper numbers, notes). Values are
+    the effective ones, so two specs that build the same layers have the same key: the
+    bottleneck ratio enters as the bottleneck channels it gives, ``shuffle`` only where a
+    stage has groups > 1, ``first_pointwise_grouped`` only where Stage2's groups > 1, a
+    MobileNet's width only through its channels.
+
+    Names, paper numbers, bundles and measurement stores match networks by this key.
+
+    Example::
+
+        >>> from shufflenet_cli import shufflenet_spec
+        >>> a = shufflenet_spec(groups=3)
+        >>> b = shufflenet_spec(groups=3, name="mine", bottleneck_ratio=0.25)
+        >>> architecture_key(a) == architecture_key(b)
+        True
+    """
+    if isinstance(spec, ShuffleNetSpec):
+        stages = tuple(
+            (
+                s.out_channels,
+                s.units,
+                s.groups,
+                s.bottleneck_channels,
+                s.groups if (i > 0 or spec.first_pointwise_grouped) else 1,
+                bool(spec.shuffle and s.groups > 1),
+            )
+            for i, s in enumerate(spec.stages)
+        )
+        body: tuple = ("stages", stages)
+    elif isinstance(spec, MobileNetSpec):
+        body = ("blocks", tuple(tuple(b) for b in spec.blocks))
+    else:
+        raise TypeError(f"not a network spec: {spec!r}")
+    return (
+        spec.family,
+        spec.in_channels,
+        spec.resolution,
+        spec.stem_channels,
+        body,
+        spec.num_classes,
+        bool(spec.fc_bias),
+    )
+
+
+def architecture_id(spec: NetworkSpec) -> str:
+    """A short stable text form of ``architecture_key`` (12 hex digits), for files and JSON."""
+    return hashlib.sha256(repr(architecture_key(spec)).encode()).hexdigest()[:12]
+
+
+def unique_networks(specs: Iterable[NetworkSpec]) -> list[NetworkSpec]:
+    """``specs`` without repeats (same name and architecture), in order.
+
+    Two different architectures under one name are refused with a one-line ``UserError``
+    naming both: a table, report or JSON output never holds two networks under one name.
+    (Names made by the rules cannot collide this way: they are derived from the
+    architecture. The error is for names users give.)
+    """
+    out: dict[tuple, NetworkSpec] = {}
+    by_name: dict[str, NetworkSpec] = {}
+    for s in specs:
+        key = architecture_key(s)
+        other = by_name.get(s.name)
+        if other is not None and architecture_key(other) != key:
+            raise UserError(
+                f"name: {s.name!r} is given to two different networks "
+                f"({describe_architecture(other)} and {describe_architecture(s)}); "
+                "give each its own name"
+            )
+        by_name.setdefault(s.name, s)
+        out.setdefault((s.name, key), s)
+    return list(out.values())
+
+
+def describe_architecture(spec: NetworkSpec) -> str:
+    """A short human description of an architecture (channels, units, groups, size)."""
+    if isinstance(spec, ShuffleNetSpec):
+        parts = [
+            f"stem {spec.stem_channels}",
+            "channels " + ".".join(str(s.out_channels) for s in spec.stages),
+            "units " + ".".join(str(s.units) for s in spec.stages),
+            "groups " + ".".join(str(s.groups) for s in spec.stages),
+        ]
+    else:
+        parts = [f"width {spec.width:g}", f"stem {spec.stem_channels}"]
+    parts.append(f"{spec.resolution}px")
+    if spec.num_classes != 1000:
+        parts.append(f"{spec.num_classes} classes")
+    if not spec.fc_bias:
+        parts.append("no FC bias")
+    return ", ".join(parts)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -262,6 +353,7 @@ def validate(spec: NetworkSpec) -> NetworkSpec:
 
 
 def _validate_shufflenet(spec: ShuffleNetSpec) -> None:
+    _bool(spec.fc_bias, "fc_bias")
     _bool(spec.shuffle, "shuffle")
     _bool(spec.first_pointwise_grouped, "first_pointwise_grouped")
     if not spec.stages:
@@ -300,6 +392,7 @@ def _validate_shufflenet(spec: ShuffleNetSpec) -> None:
 
 
 def _validate_mobilenet(spec: MobileNetSpec) -> None:
+    _bool(spec.fc_bias, "fc_bias")
     if not spec.blocks:
         raise UserError("blocks: a MobileNet needs at least one block")
     if len(spec.blocks) > MAX_UNITS:
@@ -345,18 +438,13 @@ def spec_to_dict(spec: NetworkSpec) -> dict:
             "resolution": spec.resolution,
             "num_classes": spec.num_classes,
         }
+        if spec.in_channels != 3:
+            out["in_channels"] = spec.in_channels
+    if not spec.fc_bias:
+        out["fc_bias"] = False
     if spec.paper is not None:
         out["paper"] = {k: v for k, v in vars(spec.paper).items() if v not in (None, "")}
     return out
-
-
-def with_resolution(spec: NetworkSpec, resolution: int) -> NetworkSpec:
-    """The same network at another input size (the name gains the size, paper numbers drop)."""
-    if resolution == spec.resolution:
-        return spec
-    return validate(
-        replace(spec, resolution=resolution, name=f"{spec.name}@{resolution}", paper=None)
-    )
 
 
 __all__ = [
@@ -367,7 +455,10 @@ __all__ = [
     "NetworkSpec",
     "spec_to_dict",
     "validate",
-    "with_resolution",
+    "architecture_key",
+    "architecture_id",
+    "unique_networks",
+    "describe_architecture",
     "bottleneck_channels",
     "round_up",
 ]

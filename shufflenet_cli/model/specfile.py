@@ -7,7 +7,7 @@ from dataclasses import fields
 from typing import Any
 
 from ..errors import UserError
-from .rules import SHUFFLENET_OVERRIDES, mobilenet_spec, shufflenet_spec
+from .rules import SHUFFLENET_OVERRIDES, assign_name, mobilenet_spec, shufflenet_spec
 from .spec import (
     BOTTLENECK_RATIO,
     STEM_CHANNELS,
@@ -21,6 +21,7 @@ from .spec import (
 _STAGE_KEYS = {"out_channels", "units", "groups", "bottleneck_ratio"}
 _SHUFFLENET_KEYS = {"family", "name", "groups", "scale", "stages", "paper"} | SHUFFLENET_OVERRIDES
 _MOBILENET_KEYS = {"family", "name", "width", "resolution", "num_classes", "in_channels", "paper"}
+_MOBILENET_KEYS |= {"fc_bias"}  # identity (issue 9): the classifier's bias can be left out
 _PAPER_KEYS = {f.name for f in fields(PaperRow)}
 
 
@@ -38,7 +39,7 @@ def spec_from_dict(data: Mapping[str, Any], source: str = "spec") -> NetworkSpec
     paper = _paper_from(data.get("paper"), source)
     if family == "mobilenet":
         _reject_unknown(data, _MOBILENET_KEYS, source, "MobileNet")
-        kw = {k: data[k] for k in ("num_classes", "in_channels", "name") if k in data}
+        kw = {k: data[k] for k in ("num_classes", "in_channels", "fc_bias", "name") if k in data}
         return mobilenet_spec(
             data.get("width", 1.0), data.get("resolution", 224), paper=paper, **kw
         )
@@ -57,6 +58,10 @@ def spec_from_dict(data: Mapping[str, Any], source: str = "spec") -> NetworkSpec
     stages_in = data["stages"]
     if not isinstance(stages_in, list) or not stages_in:
         raise UserError(f"{source}: stages: must be a non-empty list of stages")
+    if "num_stages" in data and data["num_stages"] != len(stages_in):  # identity (issue 9)
+        raise UserError(
+            f"{source}: num_stages: {data['num_stages']!r} but stages lists {len(stages_in)}"
+        )
     stages = []
     for i, st in enumerate(stages_in):
         if not isinstance(st, Mapping):
@@ -81,14 +86,17 @@ def spec_from_dict(data: Mapping[str, Any], source: str = "spec") -> NetworkSpec
         in_channels=data.get("in_channels", 3),
         shuffle=data.get("shuffle", True),
         first_pointwise_grouped=data.get("first_pointwise_grouped", False),
-        name=str(data.get("name") or "custom-shufflenet"),
+        fc_bias=data.get("fc_bias", True),
         rule="stages given explicitly",
         paper=paper,
     )
     try:
-        return validate(spec)
+        spec = validate(spec)
     except UserError as e:
         raise UserError(f"{source}: {e}") from None
+    # identity (issue 9): no name -> the rule name of this architecture; a rule name of
+    # another architecture -> renamed by what it is (with a note)
+    return assign_name(spec, data.get("name"))
 
 
 def _reject_unknown(data: Mapping, allowed: set, source: str, what: str) -> None:

@@ -80,7 +80,7 @@ def report_networks(
     """The report's networks: the ShuffleNet sweep (groups x scales), MobileNet v1 at each
     width, then presets and spec files, each architecture once."""
     from ..model.presets import load_spec
-    from ..model.spec import with_resolution
+    from ..model.rules import with_resolution
 
     specs = resolve_networks(groups, scales, resolution=resolution) if groups else []
     specs = with_mobilenets(specs, mobilenet_widths)
