@@ -14,7 +14,8 @@ For every layer of the plan, the bound is ``max(FLOPs / peak, bytes / bandwidth)
 backends that run op by op (eager, channels_last); for those that fuse (torchscript, compile,
 onnxruntime) the fused traffic (BN folded, ReLU and shuffle fused) with, beyond it, each
 residual add folded into its conv (only the identity is read) and each concat written in place
-(``_fused_floor``), so a backend does not beat its bound by fusing what the bound counts.
+(the cost model's ``fused_runtime`` view), so a backend does not beat its bound by fusing
+what the bound counts.
 Bytes move at the highest bandwidth measured for any working set at least as large as the
 largest calibrated size not above the layer's (caches only help, so that rate is never below
 what the layer can get). A network's bound is the sum over its
@@ -30,7 +31,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..model.cost import dtype_bytes, layer_cost
+from ..model.cost import layer_cost, layer_traffic_bytes
 from ..model.plan import build_plan
 from ..model.spec import NetworkSpec
 from .protocol import Protocol
@@ -169,19 +170,6 @@ def _bandwidth_for(nbytes: int, calib: dict) -> float:
     return max(g for s, g in sizes if s >= floor)
 
 
-def _fused_floor(layer, act_fused: int) -> int:
-    """Activation elements a fusing runtime must still move for ``layer``: the cost model's
-    fused traffic, less what a runtime can also fuse away. ONNX Runtime folds each residual add
-    into the conv before it (that conv reads the identity and writes the sum: only the
-    identity's read is left), and a concat's inputs can be written in place by their
-    producers (nothing left)."""
-    if layer.op == "add":
-        return layer.extra_in
-    if layer.op == "concat":
-        return 0
-    return act_fused
-
-
 def traffic_for(backend: str) -> str:
     """Which traffic of the cost model bounds ``backend``: "eager" (op by op) or "fused"."""
     from .backends import check_backend_name
@@ -199,15 +187,11 @@ def layer_bounds(
     if traffic not in ("eager", "fused"):
         raise ValueError(f"traffic: {traffic!r} is not 'eager' or 'fused'")
     rows = []
-    elem = dtype_bytes("fp32")
+    view = "eager" if traffic == "eager" else "fused_runtime"  # the cost model's views
     peak = calib["peak_gflops"] * 1e9
     for placed in build_plan(spec).layers():
-        c = layer_cost(placed.layer)
-        flops = 2 * c.macs * batch_size
-        if traffic == "eager":
-            nbytes = (c.act_eager * batch_size + c.weights_eager) * elem
-        else:
-            nbytes = (_fused_floor(placed.layer, c.act_fused) * batch_size + c.weights_fused) * elem
+        flops = 2 * layer_cost(placed.layer).macs * batch_size
+        nbytes = layer_traffic_bytes(placed.layer, view, batch_size)
         bw = _bandwidth_for(nbytes, calib) * 1e9
         compute_s, memory_s = flops / peak, nbytes / bw
         rows.append(

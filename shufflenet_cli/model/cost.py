@@ -126,6 +126,34 @@ def traffic_bytes(
     return (act_elems * batch_size + weight_elems) * dtype_bytes(dtype)
 
 
+TRAFFIC_VIEWS = ("eager", "fused", "fused_runtime")
+
+
+def layer_traffic_bytes(
+    layer: Layer, view: str = "eager", batch_size: int = 1, dtype: str = "fp32"
+) -> int:
+    """One layer's memory traffic in bytes under a view (the one definition of each):
+
+    * ``eager``: every op reads its inputs and weights and writes its output;
+    * ``fused``: BN folded into the conv, ReLU fused into its producer, shuffle folded into the
+      next conv's read;
+    * ``fused_runtime``: ``fused`` less what a fusing runtime also removes (ONNX Runtime folds
+      a residual add into the conv before it, which then reads only the identity; a concat's
+      inputs are written in place by their producers). The roofline bounds fusing backends
+      with it, so no backend beats its bound by skipping work the bound counts.
+    """
+    c = layer_cost(layer)
+    if view == "eager":
+        act, weights = c.act_eager, c.weights_eager
+    elif view in ("fused", "fused_runtime"):
+        act, weights = c.act_fused, c.weights_fused
+        if view == "fused_runtime" and layer.op in ("add", "concat"):
+            act = layer.extra_in if layer.op == "add" else 0
+    else:
+        raise ValueError(f"traffic view: {view!r} is not one of {', '.join(TRAFFIC_VIEWS)}")
+    return traffic_bytes(act, weights, batch_size, dtype)
+
+
 def dtype_bytes(dtype: str) -> int:
     """Bytes per element of ``dtype`` ('fp32', 'fp16', 'int8')."""
     try:
@@ -215,11 +243,13 @@ class Analysis:
     plan: Plan
     batch_size: int
     dtype: str
-    params: int
-    macs: int
-    macs_conv: int
-    memory_bytes_eager: int
-    memory_bytes_fused: int
+    totals: CostTotals  # params, macs, macs_conv, memory_bytes_eager, memory_bytes_fused
+
+    def __getattr__(self, name: str):
+        """The totals by name (``a.macs``, ``a.params``, ...)."""
+        if name in CostTotals._fields:
+            return getattr(self.__dict__["totals"], name)
+        raise AttributeError(name)
 
     @property
     def name(self) -> str:
@@ -311,4 +341,4 @@ def analyze(spec: NetworkSpec, batch_size: int = 1, dtype: str = "fp32") -> Anal
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise UserError(f"batch_size: {batch_size!r} must be a positive whole number")
     t = totals(spec, batch_size, dtype)
-    return Analysis(spec, build_plan(spec), batch_size, dtype, *t)
+    return Analysis(spec, build_plan(spec), batch_size, dtype, t)
