@@ -6,8 +6,9 @@ Plain numbers over profile rows (dicts with ``params``, ``macs``, ``memory_bytes
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+
+from .pareto import pareto_front
 
 # Costs that might predict latency, with how the report names them.
 PREDICTORS = {
@@ -27,15 +28,9 @@ def latency_front(rows: Sequence[dict], capacity: str = "macs") -> list[dict]:
     """The latency Pareto front: networks no other network beats on both lower latency and
     at least as much ``capacity`` (MACs by default: the most work bought per millisecond).
 
-    Returned in order of latency.
+    Returned in order of latency (``pareto.pareto_front``, the one front implementation).
     """
-    pts = sorted(measured(rows), key=lambda r: (r["latency_ms"], -r[capacity]))
-    front, best = [], -math.inf
-    for r in pts:
-        if r[capacity] > best:
-            front.append(r)
-            best = r[capacity]
-    return front
+    return pareto_front(measured(rows), ["latency_ms", capacity], maximize=[capacity])
 
 
 def predictor_stats(
