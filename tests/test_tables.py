@@ -65,6 +65,7 @@ def run_in_terminal(args, columns: int, timeout: float = 120) -> tuple[int, list
     return code, text.split("\n")
 
 
+@pytest.mark.slow  # a subprocess in a pseudo-terminal
 @pytest.mark.parametrize("width", [80, 120])
 def test_profile_fits_the_terminal_and_never_splits_a_value(run_cli, width):
     args = ["profile", "--groups", "1,2,3,4,8", "--no-latency"]
@@ -88,6 +89,7 @@ def test_profile_fits_the_terminal_and_never_splits_a_value(run_cli, width):
         assert any("--wide" in line for line in lines)
 
 
+@pytest.mark.slow  # a subprocess in a pseudo-terminal
 def test_wide_and_columns_in_a_terminal(run_cli):
     args = ["profile", "--groups", "3,8", "--no-latency"]
     _, wide = run_in_terminal([*args, "--wide"], 200)
@@ -178,6 +180,7 @@ def test_select_and_plain_table():
     assert text == "network  MACs\nx           5\n"
 
 
+@pytest.mark.slow  # a subprocess in a pseudo-terminal
 @pytest.mark.parametrize(
     "args",
     [
