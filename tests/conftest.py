@@ -1,4 +1,5 @@
-"""Shared fixtures: a CLI runner that keeps stderr apart, and a spec-file writer."""
+"""Shared fixtures: the user's home and cache kept out of reach for the whole session, a CLI
+runner that keeps stderr apart, and a spec-file writer."""
 
 import subprocess
 import sys
@@ -7,6 +8,19 @@ import pytest
 from click.testing import CliRunner
 
 from shufflenet_cli.cli import cli
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory):
+    """HOME and XDG_CACHE_HOME in a temporary folder for every test (and every subprocess it
+    starts): the suite never reads a user's roofline calibration nor writes into their cache."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+        mp.delenv("XDG_CONFIG_HOME", raising=False)
+        mp.delenv("XDG_DATA_HOME", raising=False)
+        yield home
 
 
 @pytest.fixture

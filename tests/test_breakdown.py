@@ -72,3 +72,31 @@ def test_by_layer_names_every_module_and_stays_within_the_total(run_cli):
     )
     assert out.exit_code == 0, out.stderr
     assert json.loads(out.stdout)[0]["layer"] == "conv1.conv"
+
+
+def test_every_time_has_its_spread_over_runs_and_the_profile_noise_rule():
+    from shufflenet_cli.measure.breakdown import spread
+    from shufflenet_cli.measure.latency import NOISY_FRACTION
+
+    r = op_breakdown(shufflenet_spec(3, 0.25, resolution=64), runs=5, warmup=1)
+    assert len(r["per_run_ms"]) == 5
+    assert abs(sum(r["per_run_ms"]) / 5 - r["total_ms"]) < 1e-9
+    assert (r["total_spread_ms"], r["noisy"]) == spread(r["per_run_ms"])
+    for row in r["by_kind"] + r["by_stage"] + r["by_layer"]:
+        assert row["spread_ms"] >= 0 and isinstance(row["noisy"], bool)
+    # the rule is profile's: IQR above NOISY_FRACTION of the median
+    quiet = [10.0, 10.1, 10.0, 10.2, 10.1]
+    busy = [10.0, 14.0, 10.0, 16.0, 12.0]
+    assert spread(quiet)[1] is False and spread(busy)[1] is True
+    assert spread([10.0, 10.0 + 10.0 * NOISY_FRACTION * 0.9])[1] is False
+    assert spread([3.0]) == (0.0, False)
+
+
+def test_breakdown_command_shows_spread_and_noise(run_cli):
+    import json
+
+    args = ("breakdown", "shufflenet-0.25x-g3", "--resolution", "64", "--runs", "4")
+    rows = json.loads(run_cli(*args, "--format", "json").stdout)
+    assert all({"spread_ms", "noisy", "total_spread_ms", "total_noisy"} <= set(r) for r in rows)
+    text = run_cli(*args).stdout
+    assert "±" in text and "IQR over 4 runs" in text and "'!' = noisy" in text

@@ -87,8 +87,123 @@ def _check_page(index: Path, screenshot: Path) -> None:
         assert driver.save_screenshot(str(screenshot))
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == [], errors
+        # nothing the page shows reads "None" (the environment says what applies instead)
+        assert not re.search(r"\bNone\b", driver.execute_script("return document.body.innerText"))
+        # the group sweep: every y axis (costs left, published error right) has distinct ticks
+        ticks = driver.execute_script(TICKS_JS, "plot-g-fig")
+        drawn = {axis: labels for axis, labels in ticks.items() if labels}
+        # four panels, two y axes each (the latency panel's are empty when not measured)
+        assert len(drawn) >= (8 if "Latency measured" in text else 6), ticks
+        for axis, labels in drawn.items():
+            assert len(labels) >= 2 and len(set(labels)) == len(labels), (axis, labels)
+        ranges = driver.execute_script(RANGES_JS, "plot-g-fig")
+        for axis, (lo, hi) in ranges.items():
+            assert lo <= 0 or hi - lo >= 5, (axis, lo, hi)  # costs from zero; error >= 5 points
     finally:
         driver.quit()
+
+
+# every y axis of a plot: the tick labels plotly drew
+TICKS_JS = """
+const gd = document.getElementById(arguments[0]), out = {};
+for (const name of Object.keys(gd._fullLayout).filter(k => /^yaxis\\d*$/.test(k))) {
+  const ax = gd._fullLayout[name];
+  const labels = gd.querySelectorAll('g.' + ax._id + 'tick text');
+  out[name] = Array.from(labels).map(t => t.textContent).filter(t => t.length);
+}
+return out;"""
+RANGES_JS = """
+const gd = document.getElementById(arguments[0]), out = {};
+for (const name of Object.keys(gd._fullLayout).filter(k => /^yaxis\\d*$/.test(k)))
+  out[name] = gd._fullLayout[name].range;
+return out;"""
+
+
+def _open(driver, page: Path, plot_id: str) -> None:
+    """Load ``page`` and wait until the plot ``plot_id`` has drawn its SVG."""
+    driver.get(page.resolve().as_uri())
+    driver.set_script_timeout(30)
+    drawn = driver.execute_async_script(
+        """
+        const id = arguments[0], done = arguments[arguments.length - 1], t0 = Date.now();
+        (function poll() {
+          const el = document.getElementById(id);
+          if (el && el.querySelector('svg.main-svg')) done(true);
+          else if (Date.now() - t0 > 20000) done(false); else setTimeout(poll, 100);
+        })();""",
+        plot_id,
+    )
+    assert drawn, f"{plot_id} did not draw"
+
+
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs chromium and chromedriver")
+def test_roofline_points_are_labelled_with_their_network(tmp_path):
+    from shufflenet_cli.present.plots import roofline_figure
+
+    calib = {"peak_gflops": 50.0, "bandwidth_gbs": {"16384": 80.0, "67108864": 10.0}}
+    # two networks at the very same place must still read as two networks
+    points = [
+        {
+            "name": n,
+            "backend": "eager",
+            "flops": 3e8,
+            "bytes": 6e7,
+            "latency_ms": 12.0,
+            "bound_ms": 6.0,
+        }
+        for n in ("shufflenet-1x-g3", "shufflenet-1x-g8")
+    ]
+    page = tmp_path / "roofline.html"
+    roofline_figure(points, calib).write_html(page, include_plotlyjs=True, div_id="roof")
+    driver = _driver()
+    try:
+        _open(driver, page, "roof")
+        labels = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#roof g.textpoint text'))"
+            ".map(t => t.textContent)"
+        )
+        symbols = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#roof .scatterlayer path.point'))"
+            ".map(p => p.getAttribute('d'))"
+        )
+    finally:
+        driver.quit()
+    assert sorted(labels) == ["shufflenet-1x-g3", "shufflenet-1x-g8"]
+    assert len(set(symbols)) == len(symbols) == 2  # and two different markers
+
+
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs chromium and chromedriver")
+def test_search_front_legend_entries_all_have_visible_points(tmp_path):
+    from shufflenet_cli.explore.search import run_search, space_from_dict
+    from shufflenet_cli.present.plots import pareto_figure
+
+    space = space_from_dict(
+        {
+            "space": {
+                "groups": [1, 3, 8],
+                "scale": [0.25, 0.5, 1.0],
+                "units": [[2, 4], [4, 8], [2]],
+            },
+            "objectives": {"minimize": ["memory"], "maximize": ["macs"]},
+        }
+    )
+    page = tmp_path / "front.html"
+    pareto_figure(run_search(space)).write_html(page, include_plotlyjs=True, div_id="front")
+    driver = _driver()
+    try:
+        _open(driver, page, "front")
+        legend = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#front .legendtext'))"
+            ".map(t => t.textContent)"
+        )
+        drawn = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#front .scatterlayer .trace'))"
+            ".map(t => t.querySelectorAll('path.point').length)"
+        )
+    finally:
+        driver.quit()
+    assert any("dominated" in name for name in legend) and "Pareto front" in legend
+    assert len(drawn) == len(legend) and all(n > 0 for n in drawn), (legend, drawn)
 
 
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs chromium and chromedriver")

@@ -14,13 +14,9 @@ pytestmark = pytest.mark.slow  # latency, profiler, subprocess or browser: see R
 @pytest.fixture(scope="module")
 def calib(tmp_path_factory):
     """The full calibration users get (not --quick), measured afresh."""
-    import os
-
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
         yield calibrate(1)
-    finally:
-        del os.environ["XDG_CACHE_HOME"]
 
 
 # eager, and the fastest fusing backends (onnxruntime runs MobileNet at over 80% of the bound);
@@ -74,6 +70,51 @@ def test_calibration_is_cached(calib, tmp_path, monkeypatch):
     files = list((tmp_path / "shufflenet-cli").glob("roofline-*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text())["peak_gflops"] > 0
     assert calibrate(1, quick=True) == first  # read back, not measured again
+
+
+def test_the_session_never_touches_the_users_cache(tmp_path_factory):
+    """conftest's session fixture moved HOME and the cache dir into a temporary folder."""
+    import os
+    from pathlib import Path
+
+    from shufflenet_cli.measure.roofline import cache_dir
+
+    base = Path(tmp_path_factory.getbasetemp())
+    assert Path(os.environ["HOME"]).is_relative_to(base)
+    assert cache_dir().is_relative_to(base) and Path.home().is_relative_to(base)
+
+
+def test_calibration_reports_each_step_and_recalibrate_measures_again(tmp_path, monkeypatch):
+    from shufflenet_cli.measure.roofline import cached_calibration, calibration_steps
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cached_calibration(1, quick=True) is None
+    steps = []
+    first = calibrate(1, quick=True, progress=steps.append)
+    assert len(steps) == calibration_steps(quick=True) and steps[0] == "matmul 512"
+    assert cached_calibration(1, quick=True) == first
+    again = calibrate(1, quick=True, use_cache=False, progress=steps.append)
+    assert len(steps) == 2 * calibration_steps(quick=True)  # measured again, not read back
+    assert cached_calibration(1, quick=True) == again  # and the cache holds the new result
+
+
+def test_roofline_recalibrate_shows_progress_then_replaces_the_cache(
+    run_cli, tmp_path, monkeypatch
+):
+    from shufflenet_cli.measure.roofline import cached_calibration
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    args = ("roofline", "--preset", "mobilenet-v1-0.25", "--quick", "--format", "json")
+    assert run_cli(*args).exit_code == 0
+    old = cached_calibration(1, quick=True)
+    path = next((tmp_path / "shufflenet-cli").glob("roofline-*.json"))
+    path.write_text(json.dumps({**old, "peak_gflops": 1e9}))  # an absurd cached peak
+    stale = json.loads(run_cli(*args).stdout)
+    assert all(r["compute_ms"] < 1e-3 for r in stale)  # the cache is used as it is
+    r = run_cli(*args, "--recalibrate")
+    assert r.exit_code == 0, r.stderr
+    assert cached_calibration(1, quick=True)["peak_gflops"] < 1e8  # measured again
+    assert json.loads(r.stdout)[0]["compute_ms"] > stale[0]["compute_ms"]
 
 
 def test_roofline_command(run_cli, tmp_path, monkeypatch):

@@ -41,7 +41,7 @@ def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
 @cli.command()
 @network_options()
 @protocol_options(batch=False, repeat=False, latency=False)
-@options("roofline_by", "quick", "plot")
+@options("roofline_by", "quick", "recalibrate", "plot")
 @output_options()
 def roofline(
     networks,
@@ -49,6 +49,7 @@ def roofline(
     protocol,
     by,
     quick,
+    recalibrate,
     plot,
     fmt,
     output,
@@ -73,7 +74,14 @@ def roofline(
     from ..explore.profile import resolve_networks
     from ..files import check_output_path
     from ..measure.backends import check_backend_name
-    from ..measure.roofline import bound_vs_measured, calibrate, op_kind_points, roofline_by_layer
+    from ..measure.roofline import (
+        bound_vs_measured,
+        cached_calibration,
+        calibrate,
+        calibration_steps,
+        op_kind_points,
+        roofline_by_layer,
+    )
     from ..present.plots import layer_roofline_figure, roofline_figure
 
     backends = [check_backend_name(b) for b in backends] or ["eager"]
@@ -85,7 +93,11 @@ def roofline(
         check_output_path(plot)
     specs = resolve_networks(**networks)
     threads = protocol.threads
-    calib = calibrate(threads, quick=quick)
+    calib = None if recalibrate else cached_calibration(threads, quick)
+    if calib is None:  # measure, with progress: a full calibration takes a while
+        ctx, step = progress_bar(calibration_steps(quick), "calibrating peak and bandwidth")
+        with ctx:
+            calib = calibrate(threads, quick=quick, use_cache=False, progress=step)
     if by == "layer":
         rows, footer = roofline_by_layer(specs, calib, threads)
         if plot:

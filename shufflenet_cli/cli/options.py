@@ -8,7 +8,9 @@ from collections.abc import Callable, Sequence
 import click
 
 from ..files import write_atomic
-from ..present.tables import FORMATS, render
+from ..present.tables import FORMATS, infer_format, render
+
+_TABLE_VIEW = "shufflenet_cli.table_view"  # ctx.meta key: --wide and --columns, read by emit
 
 
 def _list_of(convert: Callable, what: str) -> Callable:
@@ -43,10 +45,41 @@ def _scale(text: str) -> float:
     return value
 
 
-def output_options(formats: Sequence[str] = FORMATS) -> Callable:
-    """--format and --output, declared once for every command."""
+def _remember_view(ctx, param, value):
+    ctx.meta.setdefault(_TABLE_VIEW, {})[param.name] = value
 
-    def decorate(f):
+
+def table_view() -> dict:
+    """--wide and --columns of the running command, as ``render``'s keyword arguments."""
+    ctx = click.get_current_context(silent=True)
+    view = ctx.meta.get(_TABLE_VIEW, {}) if ctx is not None else {}
+    keys = [k.strip() for k in (view.get("columns") or "").split(",") if k.strip()]
+    return {"wide": bool(view.get("wide")), "keys": keys}
+
+
+def output_options(formats: Sequence[str] = FORMATS) -> Callable:
+    """--format, --output, --wide and --columns, declared once for every command; the
+    command receives the format inferred from -o's suffix when --format is not given."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def with_format(*args, fmt, output, **kwargs):
+            return command(*args, fmt=infer_format(output, fmt, formats), output=output, **kwargs)
+
+        f = click.option(
+            "--columns",
+            metavar="KEYS",
+            expose_value=False,
+            callback=_remember_view,
+            help="Columns to show, by row key, comma-separated (e.g. name,macs,latency_ms).",
+        )(with_format)
+        f = click.option(
+            "--wide",
+            is_flag=True,
+            expose_value=False,
+            callback=_remember_view,
+            help="Show every column in a terminal (default: the ones that fit).",
+        )(f)
         f = click.option(
             "--output",
             "-o",
@@ -57,9 +90,7 @@ def output_options(formats: Sequence[str] = FORMATS) -> Callable:
             "--format",
             "fmt",
             type=click.Choice(list(formats)),
-            default="table",
-            show_default=True,
-            help="Output format.",
+            help="Output format (default: from -o's suffix .json, .csv, .md; else table).",
         )(f)
         return f
 
@@ -76,12 +107,12 @@ def emit(
         check_output_path(output)
     if fmt == "table":
         console = _console(output)
-        render(rows, columns, fmt, title=title, footer=footer, console=console)
+        render(rows, columns, fmt, title=title, footer=footer, console=console, **table_view())
         if not output:
             return
         text = console.export_text()
     else:
-        text = render(rows, columns, fmt, title=title, footer=footer)
+        text = render(rows, columns, fmt, title=title, footer=footer, **table_view())
     write_text(text, output)
 
 
@@ -109,8 +140,10 @@ def emit_sections(sections, fmt: str, output: str | None, *, footer: Sequence[st
         write_text(text, output)
         return
     console = _console(output)
-    for title, rows, cols in sections:
-        render(rows, cols, "table", title=title, console=console)
+    view = table_view()
+    for i, (title, rows, cols) in enumerate(sections):  # --columns picks the last table's
+        keys = view["keys"] if i == len(sections) - 1 else ()
+        render(rows, cols, "table", title=title, console=console, wide=view["wide"], keys=keys)
     for line in footer:
         console.print(line, style="dim", highlight=False, markup=False)
     if output:
@@ -206,6 +239,7 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict]] = {
         dict(type=click.Choice(["network", "layer"]), default="network"),
     ),
     "quick": (("--quick",), dict(is_flag=True)),
+    "recalibrate": (("--recalibrate",), dict(is_flag=True)),
     "plot": (("--plot",), dict(type=click.Path(dir_okay=False))),
     "breakdown": (("--breakdown",), dict(multiple=True)),
     "breakdown_runs": (("--breakdown-runs",), dict(type=_IDS(1, 1000), default=10)),
@@ -250,6 +284,8 @@ HELP = {
     "roofline_by": "network (default): bound vs measured latency per network and backend; "
     "layer: bound vs profiled time of every conv and FC layer (eager, torch.profiler).",
     "quick": "Short calibration (fewer sizes, less timing).",
+    "recalibrate": "Measure this machine's peak and bandwidth again and replace the cached "
+    "calibration.",
     "plot": "Write the plot (HTML that opens offline) to this file.",
     "breakdown": "Also split this network's runtime by op kind (repeatable); ShuffleNet 1x g3 "
     "and MobileNet 0.5 always are.",

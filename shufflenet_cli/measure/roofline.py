@@ -46,6 +46,7 @@ TRAFFIC_BY_BACKEND = {
 CALIBRATION_VERSION = 4  # bump when the calibration's method changes: old caches are ignored
 WORKING_SETS = (16 << 10, 128 << 10, 1 << 20, 8 << 20, 64 << 20)  # bytes moved per copy
 QUICK_WORKING_SETS = (16 << 10, 1 << 20, 16 << 20)
+MATMUL_SIZES = {False: (512, 1024, 2048), True: (512,)}  # n of the n x n matmuls, by quick
 
 
 def cache_dir() -> Path:
@@ -65,35 +66,75 @@ def _timeit(stmt_fn, min_run_time: float, threads: int) -> float:
     return min(m.times)
 
 
-def calibrate(threads: int = 1, quick: bool = False, use_cache: bool = True) -> dict:
-    """Peak GFLOP/s and bandwidth (GB/s) per working-set size at ``threads``; cached.
+def calibration_steps(quick: bool = False) -> int:
+    """How many timed kernels ``calibrate`` runs (each one a ``progress`` call): matmuls, two
+    1x1 convolutions (eager, ONNX Runtime; one step even where ORT is missing), and a copy and
+    a read per working-set size."""
+    sizes = QUICK_WORKING_SETS if quick else WORKING_SETS
+    return len(MATMUL_SIZES[quick]) + 2 + 2 * len(sizes)
 
-    ``quick`` uses a smaller matrix, fewer sizes and shorter timing (for tests); its result is
-    cached under its own key.
-    """
+
+def cached_calibration(threads: int = 1, quick: bool = False) -> dict | None:
+    """The cached calibration for this machine, torch, ``threads`` and ``quick``, or None."""
+    path = _cache_path(threads, quick)
+    if path.is_file():
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            pass  # a damaged cache is measured again
+    return None
+
+
+def _key(threads: int, quick: bool) -> dict:
     import torch
 
-    from ..files import write_atomic
     from .environment import cpu_model
 
-    key = {
+    return {
         "cpu": cpu_model(),
         "torch": torch.__version__,
         "threads": threads,
         "quick": quick,
         "method": CALIBRATION_VERSION,
     }
+
+
+def _cache_path(threads: int, quick: bool) -> Path:
+    key = _key(threads, quick)
     name = (
         "roofline-"
         + "-".join(str(v).replace(" ", "_").replace("/", "_") for v in key.values())
         + ".json"
     )
-    path = cache_dir() / name
-    if use_cache and path.is_file():
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            pass  # a damaged cache is measured again
+    return cache_dir() / name
+
+
+def calibrate(
+    threads: int = 1,
+    quick: bool = False,
+    use_cache: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Peak GFLOP/s and bandwidth (GB/s) per working-set size at ``threads``; cached.
+
+    ``quick`` uses a smaller matrix, fewer sizes and shorter timing (for tests); its result is
+    cached under its own key. ``use_cache=False`` measures again and replaces the cached
+    result (``roofline --recalibrate``). ``progress(step)`` is called after each of the
+    ``calibration_steps(quick)`` timed kernels, with the kernel's name.
+
+    >>> calib = calibrate(1, quick=True)  # doctest: +SKIP
+    >>> calib["peak_gflops"], calib["bandwidth_gbs"]["16384"]  # doctest: +SKIP
+    """
+    import torch
+
+    from ..files import write_atomic
+
+    if use_cache:
+        cached = cached_calibration(threads, quick)
+        if cached is not None:
+            return cached
+    key, path = _key(threads, quick), _cache_path(threads, quick)
+    step = progress or (lambda _name: None)
     from .latency import keep_freed_memory
 
     keep_freed_memory()  # the allocator latency is measured under
@@ -102,12 +143,13 @@ def calibrate(threads: int = 1, quick: bool = False, use_cache: bool = True) -> 
     run_time = 0.05 if quick else 0.3
     try:
         peak_by_kernel = {}
-        for n in (512,) if quick else (512, 1024, 2048):
+        for n in MATMUL_SIZES[quick]:
             a, b = torch.randn(n, n), torch.randn(n, n)
             out = torch.empty(n, n)
             t = _timeit(lambda a=a, b=b, out=out: torch.mm(a, b, out=out), run_time, threads)
             peak_by_kernel[f"matmul {n} (torch)"] = 2 * n**3 / t / 1e9
-        peak_by_kernel.update(_conv_peaks(threads, run_time))
+            step(f"matmul {n}")
+        peak_by_kernel.update(_conv_peaks(threads, run_time, step))
         peak = max(peak_by_kernel.values())  # the best any kernel here attains
         copy_gbs, read_gbs = {}, {}
         for size in QUICK_WORKING_SETS if quick else WORKING_SETS:
@@ -115,12 +157,14 @@ def calibrate(threads: int = 1, quick: bool = False, use_cache: bool = True) -> 
             src, dst = torch.randn(elems), torch.empty(elems)
             t = _timeit(lambda dst=dst, src=src: dst.copy_(src), run_time, threads)
             copy_gbs[str(size)] = 2 * elems * 4 / t / 1e9
+            step(f"copy {size >> 10} KiB")
             # the same `size` bytes read `repeats` times in one call: no per-call overhead
             data = torch.randn(max(1, size // 4))
             repeats = max(1, (64 << 20) // size)
             view = data.expand(repeats, data.numel())
             t = _timeit(lambda view=view: view.sum(), run_time, threads)
             read_gbs[str(size)] = repeats * data.numel() * 4 / t / 1e9
+            step(f"read {size >> 10} KiB")
     finally:
         torch.set_num_threads(previous)
     bandwidth = {k: max(copy_gbs[k], read_gbs[k]) for k in copy_gbs}
@@ -140,7 +184,7 @@ def calibrate(threads: int = 1, quick: bool = False, use_cache: bool = True) -> 
     return result
 
 
-def _conv_peaks(threads: int, run_time: float) -> dict[str, float]:
+def _conv_peaks(threads: int, run_time: float, step: Callable[[str], None]) -> dict[str, float]:
     """GFLOP/s of a large 1x1 convolution (512 to 512 channels, 28x28) on the backends whose
     kernels differ from torch's matmul and that prepare in a second (eager oneDNN, ONNX
     Runtime's MLAS where installed): a backend must not beat the peak its bound assumes."""
@@ -156,9 +200,11 @@ def _conv_peaks(threads: int, run_time: float) -> dict[str, float]:
         try:
             fn = prepare(conv, x, backend, threads)
         except BackendError:
+            step(f"conv1x1 ({backend} not installed)")
             continue  # onnxruntime not installed: its kernels are not used anywhere either
         with torch.inference_mode():
             peaks[f"conv1x1 512x28x28 ({backend})"] = flops / _timeit(fn, run_time, threads) / 1e9
+        step(f"conv1x1 ({backend})")
     return peaks
 
 

@@ -2,7 +2,11 @@
 
 ``CATALOG`` holds each key's standard column once; a command's column list names keys
 (``columns("name", "groups", ...)``) and overrides a header only where its table means
-something else by it (a preset list's "preset", a search front's "candidate").
+something else by it (a preset list's "preset", a search front's "candidate"). A column's
+priority says whether a narrow terminal keeps it (``present.tables.fit_columns``): the row's
+name is ``ESSENTIAL``; details most readers skip (stage channels, fused traffic) are
+``EXTRA``, dropped first; the rest of the papers' detail (conv-only MACs, paper MFLOPs) is
+``WIDE``, shown with ``--wide``.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .tables import Column, decimals, millions
+from .tables import COMPACT, ESSENTIAL, EXTRA, WIDE, Column, decimals, millions
 
 
 def latency_cell(v, row) -> str:
@@ -67,39 +71,48 @@ def _both(key: str, digits: int, scale: float = 1.0):
     return show
 
 
-def _left(key: str, header: str) -> Column:
-    return Column(key, header, justify="left")
+def _left(key: str, header: str, priority: int = ESSENTIAL) -> Column:
+    """A left-justified column: a name or a label, kept in a narrow terminal by default."""
+    return Column(key, header, justify="left", priority=priority)
+
+
+def timed_cell(v, row) -> str:
+    """A profiled time in ms: mean ± spread over the runs, with '!' when noisy."""
+    if v is None:
+        return "-"
+    text = f"{v:.3f} ± {row.get('spread_ms') or 0:.3f}"
+    return text + (" !" if row.get("noisy") else "")
 
 
 CATALOG: dict[str, Column] = {
     c.key: c
     for c in (
-        Column("name", "network", name_cell, justify="left"),
+        Column("name", "network", name_cell, justify="left", priority=ESSENTIAL),
         Column("groups", "g"),
         Column("scale", "scale / width"),
-        Column("stage_channels", "stage channels"),
+        Column("stage_channels", "stage channels", priority=EXTRA),
         Column("resolution", "res"),
         Column("params", "params (M)", millions(3)),
         Column("macs", "MACs (M)", millions(2)),
-        Column("macs_conv", "conv MACs (M)", millions(2)),
+        Column("macs_conv", "conv MACs (M)", millions(2), priority=WIDE),
         Column("memory_bytes_eager", "traffic eager (MB)", millions(1)),
-        Column("memory_bytes_fused", "traffic fused (MB)", millions(1)),
+        Column("memory_bytes_fused", "traffic fused (MB)", millions(1), priority=EXTRA),
         Column("latency_ms", "latency (ms)", latency_cell),
         Column("latency_rel", "vs baseline", decimals(2, "x")),
-        Column("paper_mflops", "paper MFLOPs", decimals(0)),
+        Column("paper_mflops", "paper MFLOPs", decimals(0), priority=WIDE),
         Column("paper_top1_err", "paper top-1 err %", decimals(1)),
         Column("synflow", "synflow proxy (log10)", decimals(2)),
         Column("fvcore_macs", "fvcore (M)", millions(2)),
-        Column("fvcore_conv_fc_macs", "fvcore conv+FC (M)", millions(2)),
+        Column("fvcore_conv_fc_macs", "fvcore conv+FC (M)", millions(2), priority=EXTRA),
         Column("thop_macs", "thop (M)", millions(2)),
         _left("partner", "partner"),
         Column("top1_err_diff", "err diff (pts)", decimals(1)),
         _left("network", "network"),
         _left("label", "op kind"),
-        _left("kind", "kind"),
+        _left("kind", "kind", COMPACT),
         _left("stage", "stage"),
         _left("layer", "layer"),
-        _left("backend", "backend"),
+        _left("backend", "backend", COMPACT),
         Column("ms", "time (ms)", decimals(3)),
         Column("share", "share of time", percent),
         Column("macs_share", "share of MACs", percent),
@@ -118,13 +131,13 @@ CATALOG: dict[str, Column] = {
         Column("repeat", "repeat"),
         Column("out_channels", "output channels"),
         Column("bottleneck", "bottleneck"),
-        Column("in_shape", "in (CxHxW)"),
+        Column("in_shape", "in (CxHxW)", priority=EXTRA),
         Column("out_shape", "out (CxHxW)"),
-        _left("minimize", "minimise"),
-        _left("maximize", "maximise"),
-        _left("constraints", "constraints"),
+        _left("minimize", "minimise", COMPACT),
+        _left("maximize", "maximise", COMPACT),
+        _left("constraints", "constraints", COMPACT),
         Column("grid_size", "grid size", lambda v, _r: f"{v:,}"),
-        _left("cost", "cost"),
+        _left("cost", "cost", COMPACT),
         Column("spearman", "Spearman rho", decimals(3)),
         Column("r2", "R² (linear fit)", decimals(3)),
         Column("n", "networks"),
@@ -181,15 +194,20 @@ SPACE_COLUMNS = columns(
 COMPARE_COLUMNS = [
     _left("name", "network"),
     CATALOG["partner"],
-    Column("params", "params M (net / partner)", _both("params", 2, 1e-6)),
+    Column("params", "params M (net / partner)", _both("params", 2, 1e-6), priority=EXTRA),
     Column("params_ratio", "params x", decimals(2, "x")),
-    Column("macs", "MACs M (net / partner)", _both("macs", 1, 1e-6)),
+    Column("macs", "MACs M (net / partner)", _both("macs", 1, 1e-6), priority=EXTRA),
     Column("macs_ratio", "MACs x", decimals(2, "x")),
-    Column(EAGER, "traffic MB (net / partner)", _both(EAGER, 1, 1e-6)),
+    Column(EAGER, "traffic MB (net / partner)", _both(EAGER, 1, 1e-6), priority=WIDE),
     Column(f"{EAGER}_ratio", "traffic x", decimals(2, "x")),
-    Column("latency_ms", "latency ms (net / partner)", _both("latency_ms", 2)),
+    Column("latency_ms", "latency ms (net / partner)", _both("latency_ms", 2), priority=EXTRA),
     Column("latency_ms_ratio", "latency x", decimals(2, "x")),
-    Column("paper_top1_err", "paper top-1 err % (net / partner)", _both("paper_top1_err", 1)),
+    Column(
+        "paper_top1_err",
+        "paper top-1 err % (net / partner)",
+        _both("paper_top1_err", 1),
+        priority=WIDE,
+    ),
     CATALOG["top1_err_diff"],
 ]
 OUTLINE_COLUMNS = columns(
@@ -200,7 +218,7 @@ LAYER_COLUMNS = columns(
     params=Column("params", "params"),
     macs=Column("macs", "MACs (M)", millions(3)),
     memory_bytes_eager=Column(EAGER, "eager (KB)", _thousandths),
-    memory_bytes_fused=Column("memory_bytes_fused", "fused (KB)", _thousandths),
+    memory_bytes_fused=Column("memory_bytes_fused", "fused (KB)", _thousandths, priority=EXTRA),
 )
 ROOFLINE_COLUMNS = columns(
     *keys("name backend latency_ms bound_ms compute_ms memory_ms memory_bound_share efficiency"),
@@ -213,12 +231,13 @@ ROOFLINE_LAYER_COLUMNS = columns(
     bound_ms=Column("bound_ms", "bound (ms)", decimals(3)),
     efficiency="bound / profiled",
 )
+_TIMED = Column("ms", "time (ms)", timed_cell)  # profiled: mean ± IQR over runs, '!' if noisy
 BREAKDOWN_COLUMNS = {
-    "kind": columns(*keys("label", _SHARES)),
-    "stage": columns(*keys("stage", _SHARES)),
-    "layer": columns(*keys("layer kind ms share")),
+    "kind": columns(*keys("label", _SHARES), ms=_TIMED),
+    "stage": columns(*keys("stage", _SHARES), ms=_TIMED),
+    "layer": columns(*keys("layer kind ms share"), ms=_TIMED),
 }
-REPORT_BREAKDOWN_COLUMNS = columns(*keys("network label", _SHARES))
+REPORT_BREAKDOWN_COLUMNS = columns(*keys("network label", _SHARES), ms=_TIMED)
 PREDICTOR_COLUMNS = columns(*keys("label spearman r2 n"), label=_left("label", "cost"))
 
 

@@ -23,6 +23,8 @@ SCALE = {
     "synflow": 1.0,
 }
 MAX_BACKGROUND_POINTS = 5000
+MAX_LABELLED_POINTS = 40  # roofline points named on the plot itself up to this many
+NETWORK_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "star", "hexagon")
 
 
 def _xy(rows: Sequence[dict], x: str, y: str):
@@ -32,7 +34,9 @@ def _xy(rows: Sequence[dict], x: str, y: str):
 def pareto_figure(result):
     """A search's Pareto plot over its first two objectives (or MACs vs memory traffic).
 
-    Screened candidates are faint grey, measured ones blue, the front red and joined by a line.
+    Each candidate is drawn once, in the first of: the front (red, joined by a line), measured
+    and dominated (blue), screened only and dominated (faint grey; absent when an axis is a
+    measured objective, which screening does not compute).
     """
     import plotly.graph_objects as go
 
@@ -42,16 +46,23 @@ def pareto_figure(result):
     x, y = (objectives + ["memory_bytes_eager"])[:2]
     if x == y:
         y = "params" if x != "params" else "macs"
-    fig = go.Figure()
-    background = [r for r in result.screened.rows if r.get(x) is not None and r.get(y) is not None]
+
+    def plottable(rows):
+        return [r for r in rows if r.get(x) is not None and r.get(y) is not None]
+
+    on_front = {r["name"] for r in result.front}
+    measured = [r for r in plottable(result.measured) if r["name"] not in on_front]
+    seen = on_front | {r["name"] for r in result.measured}
+    background = [r for r in plottable(result.screened.rows) if r["name"] not in seen]
     step = max(1, len(background) // MAX_BACKGROUND_POINTS)
+    fig = go.Figure()
     for label, rows, style in (
-        ("screened (dominated)", background[::step], dict(color="rgba(120,120,120,0.25)", size=5)),
         (
-            "measured",
-            [r for r in result.measured if r.get(x) is not None and r.get(y) is not None],
-            dict(color="rgba(31,119,180,0.6)", size=7),
+            "screened, dominated",
+            background[::step],
+            dict(color="rgba(120,120,120,0.45)", size=6),
         ),
+        ("measured, dominated", measured, dict(color="rgba(31,119,180,0.7)", size=8)),
     ):
         if rows:
             xs, ys = _xy(rows, x, y)
@@ -60,7 +71,7 @@ def pareto_figure(result):
                     x=xs,
                     y=ys,
                     mode="markers",
-                    name=label,
+                    name=f"{label} ({len(rows)})",
                     marker=style,
                     text=[r["name"] for r in rows],
                     hovertemplate="%{text}<br>%{x:.2f}, %{y:.2f}<extra></extra>",
@@ -84,7 +95,8 @@ def pareto_figure(result):
         )
     )
     fig.update_layout(
-        title=f"Pareto front: {result.space.name} ({len(front)} designs)",
+        title=f"Pareto front: {result.space.name} "
+        f"({len(front)} design{'' if len(front) == 1 else 's'})",
         xaxis_title=AXIS_LABELS[x],
         yaxis_title=AXIS_LABELS[y],
         template="plotly_white",
@@ -115,21 +127,35 @@ def roofline_figure(points: list[dict], calib: dict, kind_points: list[dict] | N
             )
         )
     backends = list(dict.fromkeys(p.get("backend", "eager") for p in points))
+    names = list(dict.fromkeys(p["name"] for p in points))
+    # few points: each is named on the plot (and its network has its own symbol); many (one
+    # per layer): names on hover only, or the labels would hide the points
+    labelled = len(points) <= MAX_LABELLED_POINTS
     for backend in backends:
         mine = [p for p in points if p.get("backend", "eager") == backend]
         fig.add_trace(
             go.Scatter(
                 x=[p["flops"] / p["bytes"] for p in mine],
                 y=[p["flops"] / (p["latency_ms"] / 1e3) / 1e9 for p in mine],
-                mode="markers",
+                mode="markers+text" if labelled else "markers",
                 name=backend,
-                marker=dict(size=10),
-                text=[
+                marker=dict(
+                    size=10,
+                    symbol=[
+                        NETWORK_SYMBOLS[names.index(p["name"]) % len(NETWORK_SYMBOLS)] for p in mine
+                    ]
+                    if labelled
+                    else "circle",
+                ),
+                text=[p["name"] for p in mine] if labelled else None,
+                textposition="top center",
+                textfont=dict(size=11),
+                hovertext=[
                     f"{p['name']} ({backend}): {p['latency_ms']:.2f} ms measured, "
                     f"{p['bound_ms']:.2f} ms bound"
                     for p in mine
                 ],
-                hovertemplate="%{text}<extra></extra>",
+                hoverinfo="text",
             )
         )
     if kind_points:

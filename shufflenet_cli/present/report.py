@@ -492,10 +492,20 @@ p.finding{background:#f7f9fc;border-left:4px solid #4c78a8;padding:.6em 1em}
 """
 
 
+def _env_value(value) -> str:
+    """An environment entry as shown: what applies, or "not measured" for what only latency
+    has (threads, backend, allocator) when latency was not measured."""
+    if value is None:
+        return "not measured (--no-latency)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 def _index_html(data: ReportData, figures, texts: dict, footer: Sequence[str]) -> str:
     env = data.environment
     env_items = "".join(
-        f"<li><b>{html.escape(k)}</b>: {html.escape(str(v))}</li>" for k, v in env.items()
+        f"<li><b>{html.escape(k)}</b>: {html.escape(_env_value(v))}</li>" for k, v in env.items()
     )
     nav = " ".join(f'<a href="#plot-{k}">{k}. {html.escape(t)}</a>' for k, t, _ in figures)
     parts = [
@@ -564,7 +574,7 @@ def _report_md(
             texts.get(key, ""),
             "",
         ]
-    lines += ["## Environment", ""] + [f"- **{k}**: {v}" for k, v in env.items()]
+    lines += ["## Environment", ""] + [f"- **{k}**: {_env_value(v)}" for k, v in env.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -393,6 +393,27 @@ def predictors_figure(
     return fig
 
 
+def percent_axis(values: Sequence[float], min_span: float = 5.0) -> dict:
+    """Plotly axis settings for percentages such as top-1 error: a range at least
+    ``min_span`` points wide around ``values`` (so a 1-point change is not a full-height
+    swing), with a tick step from 1-2-5 that gives 3 to 6 ticks and a label format as precise
+    as the step (so no two ticks read the same)."""
+    if not values:
+        return {}
+    lo, hi = min(values), max(values)
+    middle, span = (lo + hi) / 2, max(hi - lo + 1.0, min_span)
+    lo, hi = middle - span / 2, middle + span / 2
+    step = next(s for s in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) if span / s <= 6)
+    decimals = 0 if step >= 1 else 1
+    return {
+        "range": [lo, hi],
+        "dtick": step,
+        "tick0": 0,
+        "tickformat": f".{decimals}f",
+        "autorange": False,
+    }
+
+
 def group_sweep_figure(rows: Sequence[dict]):
     """(g) For each width scale: MACs, params, memory traffic and latency against the group
     count g, with the paper's top-1 error (Table 2) as dotted lines on a second axis."""
@@ -456,14 +477,17 @@ def group_sweep_figure(rows: Sequence[dict]):
                     col=col,
                     secondary_y=True,
                 )
+        errors = [r["paper_top1_err"] for r in shuffle if r.get("paper_top1_err") is not None]
         fig.update_yaxes(
             title_text="top-1 err (%)",
             row=row,
             col=col,
             secondary_y=True,
             showgrid=False,
-            tickformat=".1f",
+            **percent_axis(errors),
         )
+        # costs from zero: g changes MACs by a few percent, which must not look like a swing
+        fig.update_yaxes(rangemode="tozero", row=row, col=col, secondary_y=False)
         fig.update_xaxes(
             title_text="groups g", type="log", tickvals=[1, 2, 3, 4, 8], row=row, col=col
         )
