@@ -243,7 +243,7 @@ def test_bare_command_prints_usage_and_exits_0(run_process):
 
 def test_shipped_space_runs_by_name_from_another_folder(run_process, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    r = run_process("search", "search-large", "--format", "json")
+    r = run_process("search", "search-latency", "--no-latency", "--format", "json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)[0]["key"] and "memory_bytes_eager" in json.loads(r.stdout)[0]
     wrong = run_process("search", "search-smal")

@@ -39,7 +39,7 @@ ANALYTIC = [
     ["profile", "--groups", "3", "--no-latency", "--baseline", "none"],
     ["compare", "--no-latency"],
     ["presets"],
-    ["search", "search-large"],
+    ["search", "search-latency", "--no-latency"],
     ["show", "shufflenet-1x-g3"],
 ]
 
