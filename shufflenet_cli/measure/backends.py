@@ -30,25 +30,25 @@ RTOL = 1e-3
 ATOL = 1e-4
 
 _NO_INT8_TORCH = (
-    "no int8: PyTorch's CPU kernels run a pt2e int8 model as quantize-dequantize in fp32, "
-    "so there is no int8 latency to time (use executorch or onnxruntime)"
+    "no int8: PyTorch CPU runs a pt2e int8 model as fp32 quantize-dequantize "
+    "(int8 is timed on executorch and onnxruntime)"
 )
-_NO_FP16_TORCH = "no fp16: PyTorch's fp16 CPU convolutions are reference kernels, not timed"
+_NO_FP16_TORCH = (
+    "no fp16: not timed on PyTorch backends (fp16 on CPU is not how they deploy; "
+    "executorch times XNNPACK's fp16 kernels)"
+)
 UNSUPPORTED = {
     ("eager", "int8"): _NO_INT8_TORCH,
     ("channels_last", "int8"): _NO_INT8_TORCH,
     ("torchscript", "int8"): _NO_INT8_TORCH,
     ("compile", "int8"): _NO_INT8_TORCH,
-    ("ncnn", "int8"): "no int8: ncnn quantizes with its ncnn2table/ncnn2int8 tools, which the "
-    "ncnn wheel does not ship",
+    ("ncnn", "int8"): "no int8: ncnn quantizes with ncnn2table/ncnn2int8, not in its wheel",
     ("eager", "fp16"): _NO_FP16_TORCH,
     ("channels_last", "fp16"): _NO_FP16_TORCH,
     ("torchscript", "fp16"): _NO_FP16_TORCH,
     ("compile", "fp16"): _NO_FP16_TORCH,
-    ("onnxruntime", "fp16"): "no fp16: ONNX Runtime's CPU provider has no fp16 convolutions "
-    "(it would insert casts around fp32 kernels)",
-    ("ncnn", "fp16"): "no fp16: ncnn's fp16 arithmetic is for ARM; on x86 it stores fp16 and "
-    "computes in fp32",
+    ("onnxruntime", "fp16"): "no fp16: ONNX Runtime's CPU fp16 convolutions are ARM-only",
+    ("ncnn", "fp16"): "no fp16: ncnn's fp16 arithmetic is ARM-only (x86 computes in fp32)",
 }
 
 

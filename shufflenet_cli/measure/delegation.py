@@ -301,3 +301,25 @@ def delegation_report(
         raise UserError(str(e)) from None
     finally:
         torch.set_num_threads(previous)
+
+
+def delegation_table(
+    spec: NetworkSpec,
+    backend: str,
+    dtype: str = "fp32",
+    *,
+    threads: int = 1,
+    runs: int = 10,
+    formulation: str = "paper",
+) -> tuple[list[dict], list[str]]:
+    """``delegation_report`` as table rows (where, op, count, ms, share) and footer lines."""
+    r = delegation_report(spec, backend, dtype, threads=threads, runs=runs, formulation=formulation)
+    footer = [f"{spec.name} on {backend} ({dtype}, {formulation} formulation): {r['summary']}."]
+    if r["total_ms"] is not None:
+        footer.append(
+            f"Profiled forward pass: {r['total_ms']:.2f} ms (median of {runs} runs, "
+            f"{threads} thread(s)); shares are of the profiled ops' sum."
+        )
+    else:
+        footer.append("No per-op times: the ncnn wheel has no layer profiler.")
+    return r["ops"], footer

@@ -71,6 +71,7 @@ class LatencyResult:
     faults_per_call: float = 0.0  # minor page faults per forward pass (median over windows)
     dtype: str = "fp32"  # the precision the backend ran (int8/fp16 only on runtimes with kernels)
     check: str | None = None  # how the backend's output compared with eager PyTorch
+    rel_error: float | None = None  # int8/fp16: relative error of the output vs fp32 eager
     formulation: str = "paper"  # how the module was written (model.nn.FORMULATIONS)
 
     def to_dict(self) -> dict:
@@ -257,7 +258,7 @@ def _measure(
     from .backends import BackendError, prepare_checked
 
     timers: dict[int, Timer] = {}
-    checks: dict[int, str] = {}
+    checks: dict[int, object] = {}
     for i, spec in enumerate(spec_list):
         model = build_model(spec, batch_size, formulation).eval()
         x = example_input(spec, batch_size)
@@ -266,7 +267,7 @@ def _measure(
         except BackendError as e:
             errors[i] = str(e)
             continue
-        checks[i] = prepared.check
+        checks[i] = prepared
         timers[i] = Timer(
             "fn()", globals={"fn": prepared.run}, num_threads=threads, label=spec.name
         )
@@ -311,7 +312,8 @@ def _measure(
             r.loaded_windows = loaded_count[i]
             r.faults_per_call = statistics.median(faults[i])
             r.noisy = r.noisy or loaded_count[i] > 0
-            r.check = checks[i]
+            r.check = checks[i].check
+            r.rel_error = checks[i].error if dtype != "fp32" else None
             results.append(r)
         results[-1].dtype, results[-1].formulation = dtype, formulation
     return results
@@ -325,6 +327,8 @@ def measure_in_fresh_processes(
     batch_size: int = 1,
     backend: str = "eager",
     progress: Callable[[str], None] | None = None,
+    dtype: str = "fp32",
+    formulation: str = "paper",
 ) -> list[list[float | None]]:
     """Repeat the whole measurement in ``runs`` fresh Python processes.
 
@@ -360,6 +364,10 @@ def measure_in_fresh_processes(
             str(batch_size),
             "--backend",
             backend,
+            "--dtype",
+            dtype,
+            "--formulation",
+            formulation,
             "--format",
             "json",
         ]
