@@ -12,9 +12,20 @@ from .options import emit, network_options, options, output_options, progress_ba
 
 @cli.command()
 @click.argument("network")
-@options("threads", "runs", "resolution", "breakdown_by", threads=dict(default=1))
+@options(
+    "threads",
+    "runs",
+    "resolution",
+    "breakdown_by",
+    "breakdown_backend",
+    "dtype",
+    "formulation",
+    threads=dict(default=1),
+)
 @output_options()
-def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
+def breakdown(
+    network, threads, runs, resolution, by, backend, dtype, formulation, fmt, output
+) -> None:
     """Where the time goes in NETWORK: measured CPU time by op kind, stage or layer
     (torch.profiler).
 
@@ -25,6 +36,7 @@ def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
     Examples:
       shufflenet-cli breakdown shufflenet-1x-g3
       shufflenet-cli breakdown mobilenet-v1-0.5 --by stage --format json
+      shufflenet-cli breakdown shufflenet-1x-g3 --backend executorch --dtype int8
     """
     from ..measure.breakdown import breakdown_table
     from ..model.presets import load_spec
@@ -33,6 +45,20 @@ def breakdown(network, threads, runs, resolution, by, fmt, output) -> None:
     spec = load_spec(network)
     if resolution:
         spec = with_resolution(spec, resolution)
+    if backend != "eager":
+        from ..measure.delegation import delegation_table
+        from ..present.columns import DELEGATION_COLUMNS
+
+        rows, footer = delegation_table(
+            spec, backend, dtype, threads=threads, runs=runs, formulation=formulation or "paper"
+        )
+        title = f"Where {spec.name} ran on {backend} ({dtype})"
+        emit(rows, DELEGATION_COLUMNS, fmt, output, title=title, footer=footer)
+        return
+    if dtype != "fp32" or formulation not in (None, "paper"):
+        from ..errors import UserError
+
+        raise UserError("--dtype and --formulation go with --backend executorch/onnxruntime/ncnn")
     rows, footer = breakdown_table(spec, by, threads, runs)
     columns = BREAKDOWN_COLUMNS[by]
     emit(rows, columns, fmt, output, title=f"Where the time goes: {spec.name}", footer=footer)

@@ -227,6 +227,15 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict]] = {
     "warmup_time": (("--warmup-time",), dict(type=click.FloatRange(0.001, 60))),
     "repeat_process": (("--repeat-process",), dict(type=_IDS(1, 100))),
     "dtype": (("--dtype",), dict(type=_DTYPES, default="fp32", show_default=True)),
+    "formulation": (("--formulation",), dict(type=click.Choice(["paper", "deploy"]))),
+    "breakdown_backend": (
+        ("--backend", "backend"),
+        dict(
+            type=click.Choice(["eager", "executorch", "onnxruntime", "ncnn"]),
+            default="eager",
+            show_default=True,
+        ),
+    ),
     "crosscheck": (("--crosscheck",), dict(is_flag=True)),
     "layers": (("--layers/--no-layers",), dict(default=True, show_default=True)),
     "runs": (("--runs",), dict(type=_IDS(1, 1000), default=10, show_default=True)),
@@ -266,8 +275,8 @@ HELP = {
     "mobilenet_widths": "MobileNet v1 widths to include ('' for none; default 1,0.75,0.5,0.25).",
     "latency": "Measure CPU latency (--no-latency is analytic only and never imports torch).",
     "backends": "Inference backends, comma-separated (eager, channels_last, torchscript, "
-    "compile, onnxruntime; default eager): the first fills the latency column and drives "
-    "ratios, each other adds a column. Outputs are first checked against eager.",
+    "compile, onnxruntime, executorch, ncnn; default eager): the first fills the latency "
+    "column and drives ratios, each other adds a column. Outputs are first checked against eager.",
     "threads": "Torch intra-op threads (default 1).",
     "batch_size": "Batch size for latency and activation traffic (default 1).",
     "windows": "Interleaved timing windows (default: the protocol's 20).",
@@ -275,7 +284,15 @@ HELP = {
     "warmup_time": "Seconds of warm-up per network (default: the protocol's 0.3).",
     "repeat_process": "Repeat the measurement in N fresh processes; report the median and the "
     "spread (max - min) between them.",
-    "dtype": "Element size for memory traffic.",
+    "dtype": "Element size for memory traffic; with latency, the precision the backends "
+    "run: int8 (executorch: XNNPACK pt2e quantizer; onnxruntime: static QDQ; calibrated on "
+    "generated inputs) or fp16 where a runtime has the kernels, else the cell says why.",
+    "breakdown_backend": "eager: torch.profiler by op kind, stage or layer; executorch, "
+    "onnxruntime, ncnn: the delegation report (which ops ran in XNNPACK or fused ORT kernels, "
+    "which fell back, and the runtime profiler's time per op).",
+    "formulation": "How ShuffleNet's channel shuffle and stride-2 shortcut pool are written: "
+    "paper (default; 5-D view-transpose, padded AvgPool2d) or deploy (4-D permute, zero pad + "
+    "unpadded pool: same outputs, every op delegable to XNNPACK).",
     "crosscheck": "Also show fvcore's and thop's counts of the built module.",
     "layers": "Show the per-layer breakdown after the outline.",
     "runs": "Profiled forward passes (after 3 warm-up passes).",
@@ -346,6 +363,7 @@ PROTOCOL_SETTINGS = (
     "window_time",
     "warmup_time",
     "repeat_process",
+    "formulation",
 )
 
 

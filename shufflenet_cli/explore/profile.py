@@ -184,14 +184,8 @@ def profile_networks(
         for s in all_specs
         if s.family == "shufflenet" and "largest multiple" in s.rule
     ]
-    if latency and dtype != "fp32":
-        raise UserError(
-            f"dtype: latency is measured in fp32 on these backends; --dtype {dtype} counts "
-            f"{dtype} memory traffic only: add --no-latency (a latency would be fp32 under "
-            f"another label)"
-        )
     if latency:
-        measured = measure_specs(all_specs, backends, protocol, progress)
+        measured = measure_specs(all_specs, backends, protocol.with_(dtype=dtype), progress)
         base = measured.fields[base_index]["latency_ms"] if base_index is not None else None
         for row, fields in zip(rows, measured.fields):
             row.update(fields)

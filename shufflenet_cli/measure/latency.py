@@ -69,6 +69,10 @@ class LatencyResult:
     error: str | None = None  # why the backend could not run this network (then no figures)
     loaded_windows: int = 0  # windows still under other processes' load after being redone
     faults_per_call: float = 0.0  # minor page faults per forward pass (median over windows)
+    dtype: str = "fp32"  # the precision the backend ran (int8/fp16 only on runtimes with kernels)
+    check: str | None = None  # how the backend's output compared with eager PyTorch
+    rel_error: float | None = None  # int8/fp16: relative error of the output vs fp32 eager
+    formulation: str = "paper"  # how the module was written (model.nn.FORMULATIONS)
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-ready)."""
@@ -198,6 +202,8 @@ def measure_latency(
     warmup_time: float = DEFAULT_WARMUP_TIME,
     progress: Callable[[str], None] | None = None,
     backend: str = "eager",
+    dtype: str = "fp32",
+    formulation: str = "paper",
 ) -> LatencyResult | list[LatencyResult]:
     """Measure the CPU latency of one or several networks with the protocol above.
 
@@ -205,6 +211,9 @@ def measure_latency(
     is called with a short description after each step (``windows + 1`` steps per model).
     ``backend`` is one of ``backends.BACKENDS``; each network's output is checked against eager
     before timing, and a network the backend cannot run gets a result with ``error`` set.
+    ``dtype`` 'int8' or 'fp16' times quantized / half models where the backend has those
+    kernels (``backends.UNSUPPORTED`` says why not elsewhere); ``check`` records how the output
+    compared. ``formulation`` is passed to ``build_model`` (``model.nn.FORMULATIONS``).
     Returns one ``LatencyResult`` for one spec, else a list in the input order.
 
     Example::
@@ -215,25 +224,30 @@ def measure_latency(
     """
     import torch
 
-    from .backends import check_backend_name
+    from ..model.nn import check_formulation
+    from .backends import check_backend_name, check_dtype
 
     single = not isinstance(specs, (list, tuple))
     spec_list = [specs] if single else list(specs)
     Protocol(threads, batch_size, windows, window_time, warmup_time)  # checks the settings first
     check_backend_name(backend)
+    check_dtype(dtype)
+    check_formulation(formulation)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     errors: dict[int, str] = {}
     keep_freed_memory()
     protocol = Protocol(threads, batch_size, windows, window_time, warmup_time)
     try:
-        results = _measure(spec_list, protocol, progress, backend, errors)
+        results = _measure(spec_list, protocol, progress, backend, errors, dtype, formulation)
     finally:
         torch.set_num_threads(previous_threads)
     return results[0] if single else results
 
 
-def _measure(spec_list, protocol: Protocol, progress, backend, errors) -> list[LatencyResult]:
+def _measure(
+    spec_list, protocol: Protocol, progress, backend, errors, dtype="fp32", formulation="paper"
+) -> list[LatencyResult]:
     """The body of ``measure_latency`` (threads and allocator already set)."""
     threads, batch_size, windows = protocol.threads, protocol.batch_size, protocol.windows
     window_time, warmup_time = protocol.window_time, protocol.warmup_time
@@ -241,18 +255,22 @@ def _measure(spec_list, protocol: Protocol, progress, backend, errors) -> list[L
     from torch.utils.benchmark import Timer
 
     from ..model.nn import build_model, example_input
-    from .backends import BackendError, prepare
+    from .backends import BackendError, prepare_checked
 
     timers: dict[int, Timer] = {}
+    checks: dict[int, object] = {}
     for i, spec in enumerate(spec_list):
-        model = build_model(spec, batch_size).eval()
+        model = build_model(spec, batch_size, formulation).eval()
         x = example_input(spec, batch_size)
         try:
-            fn = prepare(model, x, backend, threads)
+            prepared = prepare_checked(model, x, backend, threads, dtype)
         except BackendError as e:
             errors[i] = str(e)
             continue
-        timers[i] = Timer("fn()", globals={"fn": fn}, num_threads=threads, label=spec.name)
+        checks[i] = prepared
+        timers[i] = Timer(
+            "fn()", globals={"fn": prepared.run}, num_threads=threads, label=spec.name
+        )
     samples: list[list[float]] = [[] for _ in spec_list]
     loaded_count = [0] * len(spec_list)
     faults: list[list[float]] = [[] for _ in spec_list]
@@ -294,7 +312,10 @@ def _measure(spec_list, protocol: Protocol, progress, backend, errors) -> list[L
             r.loaded_windows = loaded_count[i]
             r.faults_per_call = statistics.median(faults[i])
             r.noisy = r.noisy or loaded_count[i] > 0
+            r.check = checks[i].check
+            r.rel_error = checks[i].error if dtype != "fp32" else None
             results.append(r)
+        results[-1].dtype, results[-1].formulation = dtype, formulation
     return results
 
 
@@ -306,6 +327,8 @@ def measure_in_fresh_processes(
     batch_size: int = 1,
     backend: str = "eager",
     progress: Callable[[str], None] | None = None,
+    dtype: str = "fp32",
+    formulation: str = "paper",
 ) -> list[list[float | None]]:
     """Repeat the whole measurement in ``runs`` fresh Python processes.
 
@@ -341,6 +364,10 @@ def measure_in_fresh_processes(
             str(batch_size),
             "--backend",
             backend,
+            "--dtype",
+            dtype,
+            "--formulation",
+            formulation,
             "--format",
             "json",
         ]

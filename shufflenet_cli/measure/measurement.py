@@ -7,8 +7,9 @@ Row keys (per network; documented once, in ``present/vocabulary.py``):
   ``latency_faults_per_call``, ``latency_samples_ms``, ``latency_error``, ``latency_backend``:
   the first backend measured (the one ratios, plots and findings use);
 * ``latency_ms_<backend>``, ``latency_spread_ms_<backend>``, ``latency_noisy_<backend>``,
-  ``latency_error_<backend>``: every backend, the first included, so a script can read any
-  backend the same way.
+  ``latency_error_<backend>``, ``latency_rel_error_<backend>``: every backend, the first
+  included, so a script can read any backend the same way (``latency_rel_error_<backend>``:
+  relative error of an int8/fp16 output vs fp32 eager; None in fp32, where outputs must match).
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ PRIMARY_KEYS = (
     "latency_error",
     "latency_backend",
 )
-PER_BACKEND_KEYS = ("latency_ms", "latency_spread_ms", "latency_noisy", "latency_error")
+PER_BACKEND_KEYS = (
+    "latency_ms",
+    "latency_spread_ms",
+    "latency_noisy",
+    "latency_error",
+    "latency_rel_error",
+)
 
 
 @dataclass
@@ -65,6 +72,7 @@ def result_fields(result, backend: str) -> dict:
         f"latency_spread_ms_{backend}": result.spread_ms if ok else None,
         f"latency_noisy_{backend}": result.noisy if ok else None,
         f"latency_error_{backend}": result.error,
+        f"latency_rel_error_{backend}": result.rel_error if ok else None,
     }
 
 
@@ -127,6 +135,8 @@ def measure_specs(
                 warmup_time=protocol.warmup_time,
                 progress=progress,
                 backend=backend,
+                dtype=protocol.dtype,
+                formulation=protocol.formulation,
             )
         for row, r in zip(fields, results):
             row.update(result_fields(r, backend))
@@ -134,6 +144,13 @@ def measure_specs(
                 row.update(primary_fields(r, backend))
         notes += could_not_run(results)
     env = environment(protocol.threads, ",".join(backends))
+    if protocol.dtype != "fp32" or protocol.formulation != "paper":
+        env.update(dtype=protocol.dtype, formulation=protocol.formulation)
+    runtimes = [b for b in backends if b in ("onnxruntime", "executorch", "ncnn")]
+    if runtimes:
+        from .runtimes import runtime_versions
+
+        env["runtimes"] = runtime_versions()
     return Measurement(fields, list(backends), protocol, env, notes)
 
 
@@ -148,6 +165,8 @@ def _across_processes(specs, protocol: Protocol, backend: str, progress):
         batch_size=protocol.batch_size,
         backend=backend,
         progress=progress,
+        dtype=protocol.dtype,
+        formulation=protocol.formulation,
     )
     out = []
     for spec, values in zip(specs, per_spec):

@@ -43,6 +43,8 @@ class Protocol:
     window_time: float = DEFAULT_WINDOW_TIME
     warmup_time: float = DEFAULT_WARMUP_TIME
     repeat_process: int = 1  # > 1: the whole measurement in that many fresh processes
+    dtype: str = "fp32"  # what the backends run: int8 / fp16 where they have the kernels
+    formulation: str = "paper"  # how ShuffleNet's shuffle and shortcut are written (model.nn)
 
     def __post_init__(self) -> None:
         for name in ("threads", "batch_size", "windows", "repeat_process"):
@@ -57,6 +59,10 @@ class Protocol:
                 raise UserError(f"{name}: {value!r} must be a positive number of seconds")
             if value > 600:
                 raise UserError(f"{name}: {value!r} s is too long (at most 600)")
+        if self.dtype not in ("fp32", "int8", "fp16"):
+            raise UserError(f"dtype: {self.dtype!r} is not one of fp32, int8, fp16")
+        if self.formulation not in ("paper", "deploy"):
+            raise UserError(f"formulation: {self.formulation!r} is not one of paper, deploy")
 
     @classmethod
     def make(cls, **settings) -> Protocol:
@@ -90,8 +96,18 @@ class Protocol:
         """The one latency footer line: where, how, and what '!' means."""
         return (
             f"Latency: {env['backend']}, {self.threads} thread(s), batch {self.batch_size}, "
-            f"torch {env['torch']}, CPU {env['cpu']}, allocator: {env['allocator']}; "
+            + (f"{self.dtype}, " if self.dtype != "fp32" else "")
+            + (f"{self.formulation} formulation, " if self.formulation != "paper" else "")
+            + f"torch {env['torch']}, "
+            + "".join(f"{k} {v}, " for k, v in env.get("runtimes", {}).items())
+            + f"CPU {env['cpu']}, allocator: {env['allocator']}; "
             + self.describe()
+            + (
+                " [x%] beside an int8/fp16 latency = relative error of its output vs fp32 "
+                "eager (generated inputs, calibrated on 8 others)."
+                if self.dtype != "fp32"
+                else ""
+            )
         )
 
 

@@ -27,6 +27,45 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
 
 
+def channel_shuffle_flat(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """The same channel shuffle with height and width flattened into one axis: a 4-D
+    (N, g, n, H*W) permute instead of the 5-D transpose; equal output, fewer and simpler
+    layout changes for runtimes that convert to NHWC (XNNPACK)."""
+    n, c, h, w = x.shape
+    return x.reshape(n, groups, c // groups, h * w).permute(0, 2, 1, 3).reshape(n, c, h, w)
+
+
+class ZeroPaddedAvgPool2d(nn.AvgPool2d):
+    """``AvgPool2d(k, s, p)`` with ``count_include_pad=True`` written as an explicit zero pad
+    followed by an unpadded average pool: the same numbers (both divide by k*k), but an op that
+    XNNPACK's partitioner accepts (it leaves padded average pools to ExecuTorch's portable
+    kernels)."""
+
+    def __init__(self, kernel_size: int, stride: int, padding: int):
+        super().__init__(kernel_size, stride, 0)
+        self.pad = padding
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Zero-pad every side by ``pad``, then average over ``kernel_size`` windows."""
+        return super().forward(F.pad(x, (self.pad,) * 4))
+
+
+FORMULATIONS = {
+    "paper": "stride-2 shortcut AvgPool2d(3, 2, padding 1); 5-D view-transpose channel shuffle",
+    "deploy": "stride-2 shortcut as zero pad + unpadded AvgPool2d(3, 2); 4-D permute channel "
+    "shuffle (same outputs; every op delegable to XNNPACK)",
+}
+
+
+def check_formulation(name: str) -> str:
+    """The name if it is one of ``FORMULATIONS``, else ``UserError``."""
+    from ..errors import UserError
+
+    if name not in FORMULATIONS:
+        raise UserError(f"formulation: {name!r} is not one of {', '.join(FORMULATIONS)}")
+    return name
+
+
 class ConvBNReLU(nn.Sequential):
     """The stem: 3x3 conv (stride 2, no bias) -> BN -> ReLU."""
 
@@ -43,9 +82,10 @@ class ConvBNReLU(nn.Sequential):
 class ShuffleNetUnit(nn.Module):
     """ShuffleNet unit, Fig. 2 (b) stride 1 and (c) stride 2 of Zhang et al. 2018."""
 
-    def __init__(self, unit: Unit):
+    def __init__(self, unit: Unit, formulation: str = "paper"):
         super().__init__()
         cin, mid, cout, g = unit.in_channels, unit.mid_channels, unit.out_channels, unit.groups
+        self.shuffle = channel_shuffle_flat if formulation == "deploy" else channel_shuffle
         self.stride = unit.stride
         self.groups = g if (unit.shuffle and g > 1) else 1  # 1: no shuffle
         branch_out = cout - cin if unit.stride == 2 else cout
@@ -55,13 +95,14 @@ class ShuffleNetUnit(nn.Module):
         self.bn2 = nn.BatchNorm2d(mid)
         self.gconv2 = nn.Conv2d(mid, branch_out, 1, groups=g, bias=False)
         self.bn3 = nn.BatchNorm2d(branch_out)
-        self.shortcut = nn.AvgPool2d(3, 2, 1) if unit.stride == 2 else None
+        pool = ZeroPaddedAvgPool2d if formulation == "deploy" else nn.AvgPool2d
+        self.shortcut = pool(3, 2, 1) if unit.stride == 2 else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Branch (gconv, shuffle, dwconv, gconv) plus identity, or concat with the pooled input."""
         out = F.relu(self.bn1(self.gconv1(x)))
         if self.groups > 1:
-            out = channel_shuffle(out, self.groups)
+            out = self.shuffle(out, self.groups)
         out = self.bn2(self.dwconv(out))
         out = self.bn3(self.gconv2(out))
         if self.shortcut is None:
@@ -94,13 +135,13 @@ class GlobalPool(nn.Module):
         return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
 
 
-def _make_unit(unit: Unit) -> nn.Module:
+def _make_unit(unit: Unit, formulation: str = "paper") -> nn.Module:
     if unit.kind == "conv_bn_relu":
         return ConvBNReLU(unit)
     if unit.kind == "maxpool":
         return nn.MaxPool2d(3, unit.stride, 1)
     if unit.kind == "shufflenet_unit":
-        return ShuffleNetUnit(unit)
+        return ShuffleNetUnit(unit, formulation)
     if unit.kind == "dw_separable":
         return DepthwiseSeparable(unit)
     if unit.kind == "globalpool":
@@ -117,21 +158,25 @@ class PlanNetwork(nn.Sequential):
     single-op stages (``conv1``, ``maxpool``, ``globalpool``, ``fc``) are the module itself.
     """
 
-    def __init__(self, blocks: tuple[PlanBlock, ...], name: str = ""):
+    def __init__(self, blocks: tuple[PlanBlock, ...], name: str = "", formulation: str = "paper"):
         stages: OrderedDict[str, nn.Module] = OrderedDict()
         for block in blocks:
             if block.index == 0:
-                stages[block.stage] = _make_unit(block.unit)
+                stages[block.stage] = _make_unit(block.unit, formulation)
                 continue
             seq = stages.setdefault(block.stage, nn.Sequential())
             for label in block.unit_labels():
-                seq.add_module(label, _make_unit(block.unit))
+                seq.add_module(label, _make_unit(block.unit, formulation))
         super().__init__(stages)
         self.network_name = name
 
 
-def build_model(spec: NetworkSpec, batch_size: int = 1) -> PlanNetwork:
+def build_model(spec: NetworkSpec, batch_size: int = 1, formulation: str = "paper") -> PlanNetwork:
     """The torch module of a spec (train mode, as ``nn.Module``s start; call ``.eval()``).
+
+    ``formulation`` (one of ``FORMULATIONS``) picks how ShuffleNet's channel shuffle and
+    stride-2 shortcut pool are written: 'paper' as in the paper, 'deploy' as equivalent ops
+    that XNNPACK delegates. Outputs, parameters and the cost model are the same for both.
 
     Raises ``UserError`` when a forward pass at ``batch_size`` could not fit in memory.
 
@@ -142,8 +187,9 @@ def build_model(spec: NetworkSpec, batch_size: int = 1) -> PlanNetwork:
         >>> sum(p.numel() for p in m.parameters())
         1865728
     """
+    check_formulation(formulation)
     check_fits_in_memory(spec, batch_size)
-    return PlanNetwork(build_plan(spec).blocks, spec.name)
+    return PlanNetwork(build_plan(spec).blocks, spec.name, formulation)
 
 
 def example_input(spec: NetworkSpec, batch_size: int = 1, seed: int = 0) -> torch.Tensor:

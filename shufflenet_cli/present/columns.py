@@ -18,11 +18,15 @@ from .tables import COMPACT, ESSENTIAL, EXTRA, WIDE, Column, decimals, millions
 
 
 def latency_cell(v, row) -> str:
-    """Latency cell: median ± spread, with '!' when the measurement is noisy."""
+    """Latency cell: median ± spread, with '!' when the measurement is noisy, [x%] the relative
+    error of an int8/fp16 output; the reason when the backend could not run the network."""
     if v is None:
-        return "-"
+        error = row.get("latency_error")
+        return "n/a: " + error[:60] if error else "-"
     text = f"{v:.2f} ± {row.get('latency_spread_ms') or 0:.2f}"
-    return text + (" !" if row.get("latency_noisy") else "")
+    text += " !" if row.get("latency_noisy") else ""
+    rel_error = row.get(f"latency_rel_error_{row.get('latency_backend')}")
+    return text if rel_error is None else f"{text} [{rel_error:.1%}]"
 
 
 def backend_cell(backend: str):
@@ -33,13 +37,15 @@ def backend_cell(backend: str):
         error = row.get(f"latency_error_{backend}")
         if error:
             return "n/a: " + error[:60]
-        return latency_cell(
+        text = latency_cell(
             row.get(f"latency_ms_{backend}"),
             {
                 "latency_spread_ms": row.get(f"latency_spread_ms_{backend}"),
                 "latency_noisy": row.get(f"latency_noisy_{backend}"),
             },
         )
+        rel_error = row.get(f"latency_rel_error_{backend}")
+        return text if rel_error is None else f"{text} [{rel_error:.1%}]"
 
     return show
 
@@ -238,6 +244,13 @@ BREAKDOWN_COLUMNS = {
     "layer": columns(*keys("layer kind ms share"), ms=_TIMED),
 }
 REPORT_BREAKDOWN_COLUMNS = columns(*keys("network label", _SHARES), ms=_TIMED)
+DELEGATION_COLUMNS = [
+    Column("where", "ran in", justify="left"),
+    Column("op", "op", justify="left"),
+    Column("count", "count", lambda v, _r: "-" if v is None else str(v)),
+    Column("ms", "time (ms)", lambda v, _r: "-" if v is None else f"{v:.3f}"),
+    Column("share", "share of time", percent),
+]
 PREDICTOR_COLUMNS = columns(*keys("label spearman r2 n"), label=_left("label", "cost"))
 
 
@@ -266,7 +279,7 @@ def profile_columns(backends: Sequence[str] = (), crosscheck: bool = False) -> l
         out = [c for c in out if not c.key.startswith("latency")]
     elif len(backends) > 1:
         at = next(i for i, c in enumerate(out) if c.key == "latency_ms")
-        out[at] = Column("latency_ms", f"{backends[0]} (ms)", latency_cell)
+        out[at] = Column("latency_ms", f"{backends[0]} (ms)", backend_cell(backends[0]))
         out[at + 2 : at + 2] = backend_columns(backends, pairs=False)
     if crosscheck:
         out += CROSSCHECK_COLUMNS

@@ -26,7 +26,8 @@ KEYS: dict[str, dict[str, str]] = {
         "source": "where the published numbers come from",
         "baseline": "true for the MobileNet the others are set beside",
         "batch_size": "batch size of the traffic and latency figures",
-        "dtype": "element type of the traffic figures (fp32, fp16, int8)",
+        "dtype": "element type of the traffic figures and, measured, of what the backends ran "
+        "(fp32, fp16, int8)",
         "key": "architecture identifier (16 hex digits; equal for equal architectures)",
         "synflow": "synflow zero-cost proxy, log10 (a proxy computed without data, not accuracy)",
     },
@@ -45,6 +46,8 @@ KEYS: dict[str, dict[str, str]] = {
         "latency_spread_ms_<backend>": "its spread (ms)",
         "latency_noisy_<backend>": "its noise flag",
         "latency_error_<backend>": "why that backend could not run the network",
+        "latency_rel_error_<backend>": "int8/fp16: relative error of that backend's output vs "
+        "fp32 eager (null in fp32, where outputs must match eager)",
     },
     "cross-check (profile --crosscheck)": {
         "fvcore_macs": "fvcore's total (adds BN and pooling)",
