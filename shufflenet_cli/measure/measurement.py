@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from ..model.spec import NetworkSpec
 from .protocol import NOISY_FRACTION, Protocol
 
+TIMING = ("threads", "batch_size", "dtype", "formulation")  # what every timing run is given
 PRIMARY_KEYS = (
     "latency_ms",
     "latency_spread_ms",
@@ -126,18 +127,8 @@ def measure_specs(
         if protocol.repeat_process > 1:
             results = _across_processes(specs, protocol, backend, progress)
         else:
-            results = measure_latency(
-                list(specs),
-                threads=protocol.threads,
-                batch_size=protocol.batch_size,
-                windows=protocol.windows,
-                window_time=protocol.window_time,
-                warmup_time=protocol.warmup_time,
-                progress=progress,
-                backend=backend,
-                dtype=protocol.dtype,
-                formulation=protocol.formulation,
-            )
+            timing = protocol.settings(*TIMING, "windows", "window_time", "warmup_time")
+            results = measure_latency(list(specs), progress=progress, backend=backend, **timing)
         for row, r in zip(fields, results):
             row.update(result_fields(r, backend))
             if k == 0:
@@ -158,16 +149,8 @@ def _across_processes(specs, protocol: Protocol, backend: str, progress):
     """LatencyResults from fresh processes: median of medians, max - min spread."""
     from .latency import LatencyResult, measure_in_fresh_processes
 
-    per_spec = measure_in_fresh_processes(
-        specs,
-        protocol.repeat_process,
-        threads=protocol.threads,
-        batch_size=protocol.batch_size,
-        backend=backend,
-        progress=progress,
-        dtype=protocol.dtype,
-        formulation=protocol.formulation,
-    )
+    runs, timing = protocol.repeat_process, protocol.settings(*TIMING)
+    per_spec = measure_in_fresh_processes(specs, runs, backend=backend, progress=progress, **timing)
     out = []
     for spec, values in zip(specs, per_spec):
         common = dict(threads=protocol.threads, batch_size=protocol.batch_size, backend=backend)

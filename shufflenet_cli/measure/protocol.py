@@ -69,6 +69,10 @@ class Protocol:
         """A protocol from keyword settings where None means the default (as CLI options give)."""
         return cls(**{k: v for k, v in settings.items() if v is not None})
 
+    def settings(self, *names: str) -> dict:
+        """Some settings as keyword arguments (``p.settings("threads", "dtype")``)."""
+        return {n: getattr(self, n) for n in names}
+
     def with_(self, **changes) -> Protocol:
         """A copy with some settings changed."""
         return replace(self, **changes)
