@@ -62,17 +62,13 @@ def _compile(model, x, threads):
     return lambda: compiled(x)
 
 
-def _onnxruntime(model, x, threads):
+def onnx_model_bytes(model, x) -> bytes:
+    """The ONNX file (opset 17, input ``input``, output ``logits``) of an eval-mode module traced
+    on ``x``: what the ``onnxruntime`` backend runs and what ``export`` puts in a bundle."""
     import warnings
 
     import torch
 
-    try:
-        import onnxruntime as ort
-    except ImportError:
-        raise BackendError(
-            "onnxruntime is not installed (pip install 'shufflenet-cli[onnx]')"
-        ) from None
     buf = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
@@ -88,10 +84,23 @@ def _onnxruntime(model, x, threads):
             )
         except Exception as e:  # noqa: BLE001
             raise BackendError(f"ONNX export failed: {type(e).__name__}: {e}") from None
+    return buf.getvalue()
+
+
+def _onnxruntime(model, x, threads):
+    import torch
+
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise BackendError(
+            "onnxruntime is not installed (pip install 'shufflenet-cli[onnx]')"
+        ) from None
+    onnx_file = onnx_model_bytes(model, x)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads  # the same thread count as torch
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(buf.getvalue(), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(onnx_file, options, providers=["CPUExecutionProvider"])
     feed = {"input": x.numpy()}
 
     def run():
