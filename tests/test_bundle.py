@@ -18,7 +18,8 @@ from shufflenet_cli.measure.imported import (
     load_latency_file,
     load_latency_files,
 )
-from shufflenet_cli.model.spec import arch_id, with_resolution
+from shufflenet_cli.model.rules import with_resolution
+from shufflenet_cli.model.spec import arch_id
 
 pytest.importorskip("onnxruntime", reason="bundles are tested with ONNX Runtime ([onnx] extra)")
 
@@ -270,6 +271,9 @@ def test_profile_and_compare_label_latency_read_from_a_device(bundle, run_cli, t
         assert row["latency_backend"] == "onnxruntime@pi"
         assert row["latency_ms"] == row["latency_ms_onnxruntime@pi"] == measured[arch_id(spec)]
         assert "latency_ms_eager" not in row  # nothing measured here without --backend
+    from shufflenet_cli.present.vocabulary import documented
+
+    assert [k for row in json.loads(r.stdout) for k in row if not documented(k)] == []
     table = run_cli("profile", *common, "--baseline", "none", "--format", "markdown").stdout
     assert "onnxruntime@pi (ms)" in table and "Latency on pi (" in table
     pairs = run_cli("compare", *common, "--baseline", "0.25", "--format", "markdown").stdout
@@ -285,3 +289,19 @@ def test_latency_from_and_fleet_mistakes_are_one_line(run_cli, tmp_path):
     )
     assert_one_line_error(run_cli("profile", *nets, "--device", "pi4"), "give --ray ADDRESS")
     assert_one_line_error(run_cli("compare", *nets, "--ray", "auto"), "--ray needs --device")
+
+
+def test_the_export_command_writes_a_bundle_and_lists_it(run_cli, tmp_path):
+    from shufflenet_cli.present.vocabulary import documented
+
+    out = tmp_path / "bundle"
+    r = run_cli(
+        "export", "mobilenet-v1-0.25", "--resolution", "64", "--out", out, "--format", "json"
+    )
+    assert r.exit_code == 0, r.stderr
+    (row,) = json.loads(r.stdout)
+    assert row["file"] == "model-000.onnx" and row["checked_here"] == "ok"
+    assert row["model_bytes"] == (out / "model-000.onnx").stat().st_size
+    assert [k for k in row if not documented(k)] == []
+    nothing = run_cli("export", "--out", tmp_path / "empty")
+    assert nothing.exit_code == 2 and "nothing to export" in nothing.stderr

@@ -55,6 +55,7 @@ class Bundle:
         return [
             {
                 "name": n["name"],
+                "key": n["key"],
                 "file": n["file"],
                 "model_bytes": n["bytes"],
                 "params": n["cost"]["params"],

@@ -50,6 +50,13 @@ KEYS: dict[str, dict[str, str]] = {
         "latency_noisy_<backend>": "its noise flag",
         "latency_error_<backend>": "why that backend could not run the network",
     },
+    "bundle (export)": {
+        "file": "the network's model file in the bundle",
+        "model_bytes": "size of that file (bytes)",
+        "input_shape": "the model's input, batch x channels x height x width",
+        "checked_here": "the exported model's output against PyTorch's, run on this machine "
+        "(ok, or why not)",
+    },
     "cross-check (profile --crosscheck)": {
         "fvcore_macs": "fvcore's total (adds BN and pooling)",
         "fvcore_conv_fc_macs": "fvcore's conv + linear multiply-adds",
