@@ -89,6 +89,14 @@ def main(folder: str) -> None:
             out["ray"]["front"] = json.loads(fleet.stdout)
             out["single"]["store"] = store_rows(work / "single.db")
             out["ray"]["store"] = store_rows(work / "ray.db")
+        secs, profiled = cli(
+            "profile", "--preset", "mobilenet-v1-0.25", "--preset", "shufflenet-0.5x-g3",
+            "--resolution", "64", "--baseline", "none", *QUICK, "--format", "json",
+            "--ray", cluster.address, "--device", "test",
+        )  # fmt: skip
+        out["profile"] = {"code": profiled.returncode, "stderr": profiled.stderr[-2000:]}
+        if profiled.returncode == 0:
+            out["profile"]["rows"] = json.loads(profiled.stdout)
         secs, missing = cli(
             "search", space, *QUICK, "--ray", cluster.address, "--device", "missing",
             "--ray-wait", "3",

@@ -56,7 +56,7 @@ def _loopback_namespace_works() -> bool:
 
 
 @pytest.mark.slow
-def test_search_phase_2_runs_on_a_local_ray_cluster(tmp_path):
+def test_search_phase_2_and_profile_run_on_a_local_ray_cluster(tmp_path):
     pytest.importorskip("ray", reason="the fleet needs the [cluster] extra")
     if not _loopback_namespace_works():
         pytest.skip("needs `unshare --net` (root) to keep Ray's traffic on loopback")
@@ -87,6 +87,13 @@ def test_search_phase_2_runs_on_a_local_ray_cluster(tmp_path):
         assert row["count"] == 1 == single["store"]["measured"][name]["count"]
         assert row["latency"] > 0 and single["store"]["measured"][name]["latency"] > 0
     assert {r["name"] for r in fleet["front"]} <= fleet["store"]["measured"].keys()
+
+    # profile measures all its networks in one task on one labelled node, and says which
+    profiled = out["profile"]
+    assert profiled["code"] == 0, profiled["stderr"]
+    (node,) = {r["latency_measured_on"] for r in profiled["rows"]}
+    assert node.startswith("test:") and node.rsplit("/", 1)[1] in out["nodes"]
+    assert all(r["latency_ms"] > 0 for r in profiled["rows"])
 
     # a label no node carries: one line, within the bounded wait (plus Ray's start-up)
     missing = out["missing"]
