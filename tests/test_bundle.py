@@ -164,6 +164,11 @@ def test_bad_results_files_are_one_line_errors(bundle, tmp_path):
     bad.write_text(json.dumps(doc))
     with pytest.raises(UserError, match=r"results\[0\].latency_ms: 'fast' is not a number"):
         load_latency_file(bad)
+    doc = json.loads(out.read_text())
+    del doc["protocol"]["window_time"]
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(UserError, match="protocol.window_time: None is not a number"):
+        load_latency_file(bad)
     with pytest.raises(UserError, match="does not exist"):
         load_latency_file(tmp_path / "none.json")
 

@@ -93,6 +93,8 @@ def load_latency_file(path: str | Path) -> DeviceLatency:
         raise UserError(f"latency-from: {path}: device and protocol must be mappings")
     if not isinstance(results, list):
         raise UserError(f"latency-from: {path}: results must be a list")
+    for key in ("threads", "windows", "window_time", "warmup_time"):
+        _number(protocol.get(key), f"latency-from: {path}: protocol.{key}", allow_none=False)
     by_key: dict[str, dict] = {}
     for i, row in enumerate(results):
         where = f"latency-from: {path}: results[{i}]"
