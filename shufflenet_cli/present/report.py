@@ -542,8 +542,9 @@ def _index_html(data: ReportData, figures, texts: dict, footer: Sequence[str]) -
             else f"Latency from {html.escape(str(env['backend']))}: "
             + "; ".join(html.escape(d) for d in env["devices"])
             if env.get("devices")
-            else f"Latency measured on this machine ({html.escape(str(env['backend']))} backend, "
-            f"{env['threads']} thread(s))."
+            else f"Latency measured on "
+            f"{html.escape(env.get('measured_on') or 'this machine')} "
+            f"({html.escape(str(env['backend']))} backend, {env['threads']} thread(s))."
         )
         + "</p>",
         f"<nav>{nav}</nav>",
