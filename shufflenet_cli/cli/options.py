@@ -262,6 +262,13 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict]] = {
     "resume": (("--resume",), dict(is_flag=True)),
     "write_specs": (("--write-specs",), dict(type=click.Path(file_okay=False))),
     "force": (("--force",), dict(is_flag=True)),
+    "latency_from": (
+        ("--latency-from", "latency_from"),
+        dict(multiple=True, type=click.Path(dir_okay=False)),
+    ),
+    "ray": (("--ray",), dict(metavar="ADDRESS")),
+    "device": (("--device",), dict(metavar="LABEL")),
+    "ray_wait": (("--ray-wait",), dict(type=click.FloatRange(0.1, 3600), default=30.0)),
 }
 HELP = {
     "groups": "Group counts, comma-separated (e.g. 1,2,3,4,8); Table 1's channels for "
@@ -318,6 +325,13 @@ HELP = {
     "resume": "Continue the search kept in --store.",
     "write_specs": "Write each front member's spec as YAML into this folder (for --spec).",
     "force": "With --write-specs: replace spec files of the same name.",
+    "latency_from": "Latency measured on another device: a results JSON of an exported "
+    "bundle's measure.py (repeatable, one column each, matched by architecture). Nothing is "
+    "measured here then unless --backend is given.",
+    "ray": "Measure on a Ray cluster: the head's host:port, or auto (pip install "
+    "'shufflenet-cli[cluster]'; docs/ray-fleet.md).",
+    "device": "With --ray: measure on the nodes carrying the custom resource device:LABEL.",
+    "ray_wait": "Seconds to wait for the cluster and a node with the label (default 30).",
 }
 
 
@@ -387,3 +401,48 @@ def protocol_options(batch: bool = True, repeat: bool = True, latency: bool = Tr
         return options(*names)(wrapper)
 
     return decorate
+
+
+FLEET_SETTINGS = ("ray", "device", "ray_wait")
+
+
+def fleet_options(f):
+    """--ray, --device, --ray-wait: measure on a Ray cluster's nodes labelled device:LABEL.
+    The command receives ``fleet`` (an ``explore.fleet.Fleet``, or None)."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        from ..errors import UserError
+
+        address, label, wait = (kwargs.pop(k) for k in FLEET_SETTINGS)
+        if label and not address:
+            raise UserError("device: --device names a Ray node label; give --ray ADDRESS too")
+        if address and not label:
+            raise UserError("ray: --ray needs --device LABEL (the nodes' device:LABEL resource)")
+        fleet = None
+        if address:
+            from ..explore.fleet import Fleet
+
+            fleet = Fleet(address, label, wait)
+        return f(*args, fleet=fleet, **kwargs)
+
+    return options(*FLEET_SETTINGS)(wrapper)
+
+
+def latency_backends(
+    backends: Sequence[str], latency_from: Sequence[str], latency: bool = True
+) -> list[str]:
+    """The backends to measure here: none when results files are given and --backend was
+    not (the files are the latency), else the given ones (default eager)."""
+    if latency_from and not latency:
+        from ..errors import UserError
+
+        raise UserError("latency-from: --no-latency leaves out the latency --latency-from gives")
+    ctx = click.get_current_context(silent=True)
+    given = ctx is not None and ctx.get_parameter_source("backends") not in (
+        click.core.ParameterSource.DEFAULT,
+        None,
+    )
+    if latency_from and not given:
+        return []
+    return list(backends) or ["eager"]

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from ..present.columns import profile_columns
 from .app import cli
-from .options import emit, network_options, options, output_options, protocol_options, with_progress
+from .options import (
+    emit,
+    fleet_options,
+    latency_backends,
+    network_options,
+    options,
+    output_options,
+    protocol_options,
+    with_progress,
+)
 
 
 @cli.command()
 @network_options()
 @options("baseline")
 @protocol_options()
-@options("dtype", "crosscheck")
+@options("dtype", "crosscheck", "latency_from")
+@fleet_options
 @output_options()
 def profile(
     networks,
@@ -21,6 +31,8 @@ def profile(
     protocol,
     dtype,
     crosscheck,
+    latency_from,
+    fleet,
     fmt,
     output,
 ) -> None:
@@ -32,15 +44,24 @@ def profile(
       shufflenet-cli profile --scale 0.5,1 --groups 3,8 --no-latency
       shufflenet-cli profile --preset shufflenet-2x-g3 --baseline mobilenet-v1-1.0
       shufflenet-cli profile --spec my-net.yaml --format json -o out.json
+      shufflenet-cli profile --groups 1,3,8 --latency-from pi4.json   # measured on a Pi
+      shufflenet-cli profile --groups 1,3,8 --ray head:6379 --device xeon
     """
     from ..explore.profile import profile_networks, resolve_networks
     from ..measure.backends import check_backend_name
 
-    backends = [check_backend_name(b) for b in backends] or ["eager"]
+    backends = [check_backend_name(b) for b in latency_backends(backends, latency_from, latency)]
     specs = resolve_networks(**networks)
     counting = dict(baseline=baseline, dtype=dtype, crosscheck=crosscheck)
     steps = protocol.steps(len(specs) + 1, len(backends)) if latency else 0
-    measuring = dict(latency=latency, protocol=protocol, backends=backends)
+    measuring = dict(
+        latency=latency,
+        protocol=protocol,
+        backends=backends,
+        latency_from=latency_from,
+        fleet=fleet,
+    )
     result = with_progress(steps, profile_networks, specs, **measuring, **counting)
-    columns = profile_columns(backends if latency else [], crosscheck)
+    sources = result.environment.get("backend", "").split(",") if latency else []
+    columns = profile_columns(sources, crosscheck)
     emit(result.rows, columns, fmt, output, footer=result.footer)

@@ -5,13 +5,24 @@ from __future__ import annotations
 import click
 
 from .app import cli
-from .options import emit, network_options, options, output_options, protocol_options, with_progress
+from .options import (
+    emit,
+    fleet_options,
+    latency_backends,
+    network_options,
+    options,
+    output_options,
+    protocol_options,
+    with_progress,
+)
 
 
 @cli.command()
 @network_options()
 @options("baseline")
 @protocol_options(batch=False, repeat=False)
+@options("latency_from")
+@fleet_options
 @output_options()
 def compare(
     networks,
@@ -19,6 +30,8 @@ def compare(
     latency,
     backends,
     protocol,
+    latency_from,
+    fleet,
     fmt,
     output,
 ) -> None:
@@ -34,18 +47,23 @@ def compare(
       shufflenet-cli compare --no-latency --format markdown
       shufflenet-cli compare --groups 1,8 --scale 0.5 --baseline 0.25
       shufflenet-cli compare --backend eager,torchscript,onnxruntime
+      shufflenet-cli compare --latency-from pi4.json --latency-from pixel7.json
     """
     from ..explore.compare import as_backends, compare_networks, pairs_to_compare
-    from ..present.columns import COMPARE_COLUMNS, backend_columns
+    from ..present.columns import COMPARE_COLUMNS, backend_columns, name_first_source
 
     pairs = pairs_to_compare(networks, baseline)
-    backends = as_backends(backends or ["eager"])
+    backends = latency_backends(backends, latency_from, latency)
+    backends = as_backends(backends) if backends else []
     n = len({s.arch_key() for p in pairs for s in p})
     steps = protocol.steps(n, len(backends)) if latency else 0
-    measuring = dict(latency=latency, protocol=protocol, backend=backends)
+    measuring = dict(
+        latency=latency, protocol=protocol, backend=backends, latency_from=latency_from, fleet=fleet
+    )
     result = with_progress(steps, compare_networks, pairs, **measuring)
+    sources = result.environment["backend"].split(",") if latency else []
     columns = (
-        COMPARE_COLUMNS + backend_columns(backends, True)
+        name_first_source(COMPARE_COLUMNS, sources) + backend_columns(sources, True)
         if latency
         else [c for c in COMPARE_COLUMNS if not c.key.startswith("latency")]
     )
@@ -56,6 +74,8 @@ def compare(
 @network_options(default_groups="1,2,3,4,8", default_scales="0.5,1,2")
 @options("mobilenet_widths", "breakdown", "breakdown_runs")
 @protocol_options(batch=False, repeat=False)
+@options("latency_from")
+@fleet_options
 @options("png", "out")
 def report(
     networks,
@@ -65,6 +85,8 @@ def report(
     latency,
     backends,
     protocol,
+    latency_from,
+    fleet,
     png,
     out,
 ) -> None:
@@ -81,6 +103,7 @@ def report(
       shufflenet-cli report --breakdown shufflenet-2x-g3 --png
       shufflenet-cli report --backend channels_last --out reports/channels-last
       shufflenet-cli report --backend eager,onnxruntime --out reports/two-backends
+      shufflenet-cli report --latency-from pi4.json --latency-from pixel7.json --out reports/devices
     """
     from ..explore.compare import as_backends
     from ..model.spec import unique_networks
@@ -90,9 +113,12 @@ def report(
     specs = report_networks(mobilenet_widths=mobilenet_widths, **networks)
     extra = breakdown_specs(breakdown, specs)
     unique_networks([*specs, *extra])  # two architectures under one name: one-line error
-    backends = as_backends(backends or ["eager"])
+    backends = latency_backends(backends, latency_from, latency)
+    backends = as_backends(backends) if backends else []
     steps = protocol.steps(len(specs), len(backends)) + len(extra) if latency else 0
-    measuring = dict(latency=latency, protocol=protocol, backend=backends)
+    measuring = dict(
+        latency=latency, protocol=protocol, backend=backends, latency_from=latency_from, fleet=fleet
+    )
     profiling = dict(breakdown=extra, breakdown_runs=breakdown_runs, png=png)
     path, notes = with_progress(steps, build_report, specs, out, **measuring, **profiling)
     for note in notes:

@@ -10,7 +10,7 @@ from ..errors import UserError
 from ..files import write_atomic
 from ..present.columns import front_columns
 from .app import cli
-from .options import emit, options, output_options, progress_bar, protocol_options
+from .options import emit, fleet_options, options, output_options, progress_bar, protocol_options
 
 
 @cli.command()
@@ -18,6 +18,7 @@ from .options import emit, options, output_options, progress_bar, protocol_optio
 @options("strategy", "trials", "seed", "measure_top", "store", "resume")
 @protocol_options(batch=False, repeat=False)
 @options("force", "write_specs", "plot")
+@fleet_options
 @output_options()
 def search(
     space_file,
@@ -33,6 +34,7 @@ def search(
     force,
     write_specs,
     plot,
+    fleet,
     fmt,
     output,
 ) -> None:
@@ -51,6 +53,7 @@ def search(
       shufflenet-cli search space.yaml --strategy random --trials 20000 --seed 1
       shufflenet-cli search space.yaml --store run.db --write-specs front/ --plot front.html
       shufflenet-cli search space.yaml --store run.db --resume
+      shufflenet-cli search search-latency --store run.db --ray head:6379 --device xeon
     """
     from ..explore.search_run import run_space_file, write_front_specs
     from ..files import check_output_path
@@ -73,7 +76,7 @@ def search(
     bar.remove_task(bar.task_ids[0])
     with bar:
         drawing = dict(strategy=strategy, trials=trials, seed=seed, measure_top=measure_top)
-        measuring = dict(latency=latency, protocol=protocol, backend=backend)
+        measuring = dict(latency=latency, protocol=protocol, backend=backend, fleet=fleet)
         run = run_space_file(
             space_file, store=store, resume=resume, **drawing, **measuring, progress=progress
         )

@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import UserError
-from ..measure.measurement import measure_specs
 from ..measure.protocol import Protocol
 from ..model.spec import NetworkSpec, unique_networks
 from .profile import choose_baseline, network_row
+from .sources import measure_sources
 
 # ShuffleNet paper, Table 5: the matched-complexity pairs (ShuffleNet preset, MobileNet preset).
 PAPER_PAIRS = (
@@ -123,6 +123,8 @@ def compare_networks(
     backend: str | Sequence[str] = "eager",
     progress: Callable[[str], None] | None = None,
     threads: int | None = None,
+    latency_from: Sequence = (),
+    fleet=None,
 ) -> CompareResult:
     """Cost model (and measured latency) of every pair, with network / partner ratios.
 
@@ -146,7 +148,10 @@ def compare_networks(
     ]
     footer += [note for s in specs for note in s.notes]  # renamed, paper dropped
     if latency:
-        measured = measure_specs(specs, as_backends(backend), protocol, progress)
+        backends = as_backends(backend) if backend else []
+        measured = measure_sources(
+            specs, backends, protocol, progress, latency_from=latency_from, fleet=fleet
+        )
         for row, fields in zip(rows.values(), measured.fields):
             row.update(fields)
         env = measured.environment

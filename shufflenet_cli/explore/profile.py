@@ -17,12 +17,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import UserError
-from ..measure.measurement import measure_specs
 from ..measure.protocol import Protocol
 from ..model.cost import CONVENTIONS, analyze
 from ..model.presets import load_spec, paper_row
 from ..model.rules import mobilenet_spec, shufflenet_spec, with_resolution
 from ..model.spec import TABLE1_STAGE2_CHANNELS, MobileNetSpec, NetworkSpec, unique_networks
+from .sources import measure_sources
 
 MOBILENET_WIDTHS = (1.0, 0.75, 0.5, 0.25)
 
@@ -142,6 +142,8 @@ def profile_networks(
     threads: int | None = None,
     batch_size: int | None = None,
     repeat_process: int | None = None,
+    latency_from: Sequence = (),
+    fleet=None,
 ) -> ProfileResult:
     """Cost model (and, with ``latency``, measured latency) for each network and the baseline.
 
@@ -150,6 +152,8 @@ def profile_networks(
     ``measure.measurement.measure_specs`` (the first backend unsuffixed, every backend as
     ``latency_ms_<backend>``). ``protocol`` holds threads, batch size, windows and fresh-process
     repeats; ``threads``, ``batch_size`` and ``repeat_process`` are shortcuts that override it.
+    ``latency_from`` (results files of bundles measured on other devices) and ``fleet`` (a Ray
+    fleet to measure on) go to ``explore.sources.measure_sources``.
     """
     if not specs:
         raise UserError("networks: nothing to profile (give --groups, --preset or --spec)")
@@ -185,7 +189,14 @@ def profile_networks(
         if s.family == "shufflenet" and "largest multiple" in s.rule
     ]
     if latency:
-        measured = measure_specs(all_specs, backends, protocol.with_(dtype=dtype), progress)
+        measured = measure_sources(
+            all_specs,
+            backends,
+            protocol.with_(dtype=dtype),
+            progress,
+            latency_from=latency_from,
+            fleet=fleet,
+        )
         base = measured.fields[base_index]["latency_ms"] if base_index is not None else None
         for row, fields in zip(rows, measured.fields):
             row.update(fields)

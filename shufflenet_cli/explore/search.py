@@ -41,7 +41,7 @@ from ..errors import UserError
 from ..measure.protocol import Protocol
 from ..model.cost import totals
 from ..model.rules import shufflenet_spec
-from ..model.spec import MAX_RESOLUTION, NetworkSpec
+from ..model.spec import MAX_RESOLUTION, NetworkSpec, arch_id
 from .pareto import dominates, pareto_front, pareto_ranks  # noqa: F401  (dominates re-exported)
 
 OBJECTIVES = ("macs", "params", "memory", "latency", "synflow")
@@ -411,14 +411,6 @@ def analytic_row(spec: NetworkSpec) -> dict:
     }
 
 
-def arch_id(spec: NetworkSpec) -> str:
-    """A short, stable identifier of the architecture (16 hex digits of a hash of its key):
-    equal for equal architectures whatever their names; the store's primary key."""
-    import hashlib
-
-    return hashlib.sha1(repr(spec.arch_key()).encode()).hexdigest()[:16]
-
-
 def violated(space: SearchSpace, row: Mapping) -> list[str]:
     """Names of the constraints ``row`` breaks (measured ones only once measured)."""
     out = []
@@ -567,8 +559,12 @@ def run_search(
     protocol: Protocol | None = None,
     backend: str = "eager",
     progress: Callable[[str, int, int], None] | None = None,
+    fleet=None,
 ) -> SearchResult:
     """Run both phases and return the result (a ``store`` makes it resumable).
+
+    With a ``fleet`` (``explore.fleet.Fleet``), phase 2's batches are measured in parallel
+    on its labelled nodes; the store stays on this machine.
 
     ``measure_top``: how many phase-1 candidates phase 2 measures, best Pareto ranks first
     (default: the whole analytic front, at most 32). ``progress(phase, done, total)``.
@@ -601,6 +597,7 @@ def run_search(
         protocol=protocol,
         backend=backend,
         progress=progress,
+        fleet=fleet,
     )
     feasible = [r for r in chosen if not violated(space, r)]
     if not feasible:
@@ -670,11 +667,15 @@ def measure_phase2(
     protocol: Protocol | None = None,
     backend: str = "eager",
     progress=None,
+    fleet=None,
 ) -> None:
     """Latency and/or synflow for ``rows`` (in place), reusing and filling the store.
 
     Latency comes from ``measure.measurement.measure_specs`` (``PHASE2_BATCH`` candidates
-    interleaved at a time), so rows carry the same ``latency_*`` keys as profile's."""
+    interleaved at a time), so rows carry the same ``latency_*`` keys as profile's. With a
+    ``fleet`` (``explore.fleet.Fleet``) every batch is a Ray task and the batches run in
+    parallel, one per labelled node; rows record ``latency_measured_on``. The batches are the
+    same as on one machine, and each is stored as soon as it comes back."""
     wants_latency = "latency" in space.objectives or "max_latency_ms" in space.constraints
     wants_synflow = "synflow" in space.objectives
     todo = []
@@ -686,31 +687,56 @@ def measure_phase2(
             wants_synflow and r.get("synflow") is None
         ):
             todo.append(r)
-    n_done = len(rows) - len(todo)
+    done = [len(rows) - len(todo)]
     if progress:
-        progress("measuring", n_done, len(rows))
-    for i in range(0, len(todo), PHASE2_BATCH):
-        batch = todo[i : i + PHASE2_BATCH]
-        specs = [candidate_spec(space, r["candidate"]) for r in batch]
-        if wants_latency:
-            from ..measure.measurement import measure_specs
+        progress("measuring", done[0], len(rows))
+    batches = [todo[i : i + PHASE2_BATCH] for i in range(0, len(todo), PHASE2_BATCH)]
+    jobs = [
+        ([candidate_spec(space, r["candidate"]) for r in b], wants_latency, wants_synflow,
+         protocol, backend)
+        for b in batches
+    ]  # fmt: skip
 
-            measured = measure_specs(specs, [backend], protocol)
-            for r, fields in zip(batch, measured.fields):
-                # a network the backend cannot run has no latency, so it cannot be on a
-                # front that needs one; latency_error says why
-                r.update({k: v for k, v in fields.items() if not k.endswith(f"_{backend}")})
-        if wants_synflow:
-            from ..measure.proxy import synflow
-
-            for r, spec in zip(batch, specs):
-                r["synflow"] = synflow(spec)
-        if store is not None:
-            for r in batch:
+    def finished(i: int, values: list[dict], where: dict | None) -> None:
+        for r, v in zip(batches[i], values):
+            r.update(v, latency_measured_on=where["text"] if where else None)
+            if store is not None:
                 store.save_measurement(r)
-        n_done += len(batch)
+        done[0] += len(batches[i])
         if progress:
-            progress("measuring", n_done, len(rows))
+            progress("measuring", done[0], len(rows))
+
+    if fleet is None:
+        for i, job in enumerate(jobs):
+            finished(i, evaluate_batch(*job), None)
+    else:
+        fleet.map(evaluate_batch, jobs, finished)
+
+
+def evaluate_batch(
+    specs: Sequence[NetworkSpec],
+    wants_latency: bool,
+    wants_synflow: bool,
+    protocol: Protocol | None = None,
+    backend: str = "eager",
+) -> list[dict]:
+    """Phase 2 for one batch, on whichever machine runs it: per spec, the unsuffixed
+    ``latency_*`` keys (the batch measured interleaved) and/or ``synflow``. A network the
+    backend cannot run has no latency, so it cannot be on a front that needs one;
+    ``latency_error`` says why."""
+    values: list[dict] = [{} for _ in specs]
+    if wants_latency:
+        from ..measure.measurement import measure_specs
+
+        measured = measure_specs(list(specs), [backend], protocol)
+        for v, fields in zip(values, measured.fields):
+            v.update({k: x for k, x in fields.items() if not k.endswith(f"_{backend}")})
+    if wants_synflow:
+        from ..measure.proxy import synflow
+
+        for v, spec in zip(values, specs):
+            v["synflow"] = synflow(spec)
+    return values
 
 
 def search(space: SearchSpace | Mapping | str, **kwargs) -> pd.DataFrame:  # noqa: F821

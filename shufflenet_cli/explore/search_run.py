@@ -69,8 +69,12 @@ def run_space_file(
     protocol: Protocol | None = None,
     backend: str = "eager",
     progress: Callable[[str, int, int], None] | None = None,
+    fleet=None,
 ) -> SearchRun:
-    """Load ``space_file`` (a path or a shipped space's name), run the search and describe it."""
+    """Load ``space_file`` (a path or a shipped space's name), run the search and describe it.
+
+    With a ``fleet`` (``explore.fleet.Fleet``) phase 2 runs on its labelled Ray nodes; the
+    fleet is joined before the store is opened, so a missing label leaves no store behind."""
     from .store import ResultStore
 
     if resume and not store:
@@ -81,6 +85,8 @@ def run_space_file(
     settings = run_settings(
         space, strategy=strategy, trials=trials, seed=seed, measure_top=measure_top
     )
+    if fleet is not None and space.needs_torch:
+        fleet.connect()
     result_store = None
     if store:
         fingerprint = {
@@ -99,6 +105,7 @@ def run_space_file(
             protocol=protocol,
             backend=backend,
             progress=progress,
+            fleet=fleet,
             **settings,
         )
     finally:
@@ -128,6 +135,10 @@ def search_footer(run: SearchRun, protocol: Protocol, backend: str, latency: boo
             f"Latency: {backend}, {protocol.threads} thread(s), batch {protocol.batch_size}; "
             f"{PHASE2_NOTE}; " + protocol.describe()
         )
+    nodes = sorted({r["latency_measured_on"] for r in run.result.measured
+                    if r.get("latency_measured_on")})  # fmt: skip
+    if nodes:
+        lines.append(f"Phase 2 measured on {plural(len(nodes), 'Ray node')}: {', '.join(nodes)}.")
     if not latency:
         lines.append("Latency not measured (--no-latency): latency objectives and limits off.")
     if "synflow" in space.objectives:

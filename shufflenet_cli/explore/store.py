@@ -21,8 +21,16 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS screened (key TEXT PRIMARY KEY, name TEXT, row TEXT);
 CREATE TABLE IF NOT EXISTS measurements (
     key TEXT PRIMARY KEY, name TEXT, latency REAL, latency_spread REAL, latency_noisy INTEGER,
-    synflow REAL, measure_count INTEGER NOT NULL DEFAULT 1);
+    synflow REAL, measure_count INTEGER NOT NULL DEFAULT 1, measured_on TEXT);
 """
+# columns of a measurement -> row keys (profile's vocabulary)
+MEASUREMENT_KEYS = {
+    "latency": "latency_ms",
+    "latency_spread": "latency_spread_ms",
+    "latency_noisy": "latency_noisy",
+    "synflow": "synflow",
+    "measured_on": "latency_measured_on",
+}
 
 
 def fingerprint(settings: Mapping) -> str:
@@ -57,6 +65,10 @@ class ResultStore:
             self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as e:
             raise UserError(f"store: {self.path} is not a search store ({e})") from None
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(measurements)")}
+        if "measured_on" not in columns:  # a store written before measurements said where
+            with self.db:
+                self.db.execute("ALTER TABLE measurements ADD COLUMN measured_on TEXT")
         fp = fingerprint(settings)
         old = self.db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
         if old is None:
@@ -81,31 +93,39 @@ class ResultStore:
             )
 
     def measurement(self, key: str) -> dict | None:
-        """The stored phase-2 values of a candidate, or None."""
+        """The stored phase-2 values of a candidate (row keys), or None."""
         row = self.db.execute(
-            "SELECT latency, latency_spread, latency_noisy, synflow FROM "
-            "measurements WHERE key = ?",
-            (key,),
+            f"SELECT {', '.join(MEASUREMENT_KEYS)} FROM measurements WHERE key = ?", (key,)
         ).fetchone()
-        if row is None:
-            return None
-        lat, spread, noisy, syn = row
-        return {
-            "latency_ms": lat,
-            "latency_spread_ms": spread,
-            "latency_noisy": None if noisy is None else bool(noisy),
-            "synflow": syn,
-        }
+        return None if row is None else self._values(row)
+
+    @staticmethod
+    def _values(row) -> dict:
+        out = dict(zip(MEASUREMENT_KEYS.values(), row))
+        if out["latency_noisy"] is not None:
+            out["latency_noisy"] = bool(out["latency_noisy"])
+        return out
+
+    def measurements(self) -> dict[str, dict]:
+        """Every stored phase-2 measurement by candidate name (row keys and
+        ``measure_count``)."""
+        rows = self.db.execute(
+            f"SELECT name, measure_count, {', '.join(MEASUREMENT_KEYS)} FROM measurements"
+        )
+        return {r[0]: {"measure_count": r[1], **self._values(r[2:])} for r in rows}
 
     def save_measurement(self, row: Mapping) -> None:
-        """Commit one candidate's phase-2 values now (counting how often it was measured)."""
+        """Commit one candidate's phase-2 values now (counting how often it was measured);
+        ``latency_measured_on`` says where (a fleet's node), None for this machine."""
         noisy = row.get("latency_noisy")
         with self.db:
             self.db.execute(
-                "INSERT INTO measurements VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT(key) DO UPDATE "
+                "INSERT INTO measurements (key, name, latency, latency_spread, latency_noisy, "
+                "synflow, measure_count, measured_on) VALUES (?, ?, ?, ?, ?, ?, 1, ?) "
+                "ON CONFLICT(key) DO UPDATE "
                 "SET latency = excluded.latency, latency_spread = excluded.latency_spread, "
                 "latency_noisy = excluded.latency_noisy, synflow = excluded.synflow, "
-                "measure_count = measure_count + 1",
+                "measured_on = excluded.measured_on, measure_count = measure_count + 1",
                 (
                     row["key"],
                     row["name"],
@@ -113,6 +133,7 @@ class ResultStore:
                     row.get("latency_spread_ms"),
                     None if noisy is None else int(noisy),
                     row.get("synflow"),
+                    row.get("latency_measured_on"),
                 ),
             )
 

@@ -51,10 +51,18 @@ class Measurement:
     protocol: Protocol
     environment: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # one line per network a backend could not run
+    here: bool = True  # False when every figure was read from results files (--latency-from)
 
     def footer(self) -> list[str]:
-        """The protocol's footer line, then what could not be measured."""
-        return [self.protocol.footer(self.environment), *self.notes]
+        """Each results file's device line, the protocol's line for what was measured by this
+        run (and the Ray node it ran on), then what could not be measured."""
+        env = self.environment
+        lines = list(env.get("devices", []))
+        if self.here:
+            lines.append(self.protocol.footer(env))
+            if env.get("measured_on"):
+                lines.append(f"Measured on the Ray node {env['measured_on']} (--ray).")
+        return [*lines, *self.notes]
 
 
 def empty_fields(backends: Sequence[str] = ()) -> dict:

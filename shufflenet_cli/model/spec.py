@@ -275,6 +275,15 @@ def describe_architecture(spec: NetworkSpec) -> str:
 # ----------------------------------------------------------------------------- helpers
 
 
+def arch_id(spec: NetworkSpec) -> str:
+    """A short, stable identifier of the architecture (16 hex digits of a hash of its key):
+    equal for equal architectures whatever their names. The search store's primary key, and
+    what bundles and results files measured elsewhere match networks by."""
+    import hashlib
+
+    return hashlib.sha1(repr(spec.arch_key()).encode()).hexdigest()[:16]
+
+
 def round_up(value: float, multiple: int) -> int:
     """Smallest multiple of ``multiple`` that is >= ``value`` (and >= ``multiple``)."""
     return max(multiple, int(math.ceil(value / multiple - 1e-9)) * multiple)

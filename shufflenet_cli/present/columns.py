@@ -108,6 +108,7 @@ CATALOG: dict[str, Column] = {
         Column("paper_mflops", "paper MFLOPs", decimals(0), priority=WIDE),
         Column("paper_top1_err", "paper top-1 err %", decimals(1)),
         Column("synflow", "synflow proxy (log10)", decimals(2)),
+        _left("latency_measured_on", "measured on"),
         Column("fvcore_macs", "fvcore (M)", millions(2)),
         Column("fvcore_conv_fc_macs", "fvcore conv+FC (M)", millions(2), priority=EXTRA),
         Column("thop_macs", "thop (M)", millions(2)),
@@ -191,7 +192,11 @@ REPORT_NETWORK_COLUMNS = columns(
     *keys("name groups scale stage_channels params macs", TRAFFIC, "latency_ms", PAPER)
 )
 FRONT_COLUMNS = columns(
-    *keys("name groups stage_channels resolution params macs", EAGER, "latency_ms synflow"),
+    *keys(
+        "name groups stage_channels resolution params macs",
+        EAGER,
+        "latency_ms synflow latency_measured_on",
+    ),
     name=_left("name", "candidate"),
 )
 SPACE_COLUMNS = columns(
@@ -277,7 +282,7 @@ def profile_columns(backends: Sequence[str] = (), crosscheck: bool = False) -> l
     out = list(PROFILE_COLUMNS)
     if not backends:
         out = [c for c in out if not c.key.startswith("latency")]
-    elif len(backends) > 1:
+    elif len(backends) > 1 or "@" in backends[0]:
         at = next(i for i, c in enumerate(out) if c.key == "latency_ms")
         out[at] = Column("latency_ms", f"{backends[0]} (ms)", backend_cell(backends[0]))
         out[at + 2 : at + 2] = backend_columns(backends, pairs=False)
@@ -286,10 +291,28 @@ def profile_columns(backends: Sequence[str] = (), crosscheck: bool = False) -> l
     return out
 
 
+def name_first_source(cols: Sequence[Column], sources: Sequence[str]) -> list[Column]:
+    """Name the unsuffixed latency columns after the first latency source when it needs
+    saying: several sources, or one measured on another device (``onnxruntime@pi4``)."""
+    if not sources or (len(sources) == 1 and "@" not in sources[0]):
+        return list(cols)
+    first = sources[0]
+    out = []
+    for c in cols:
+        if c.key == "latency_ms":
+            c = replace(c, header=c.header.replace("latency", f"{first} latency", 1))
+        elif c.key == "latency_ms_ratio":
+            c = replace(c, header=f"{first} latency x")
+        out.append(c)
+    return out
+
+
 def front_columns(front: Sequence[dict]) -> list[Column]:
-    """A search front's columns; latency and synflow only when some member has them."""
+    """A search front's columns; latency, synflow and where it was measured only when some
+    member has them."""
+    optional = ("latency_ms", "synflow", "latency_measured_on")
     return [
         c
         for c in FRONT_COLUMNS
-        if c.key not in ("latency_ms", "synflow") or any(r.get(c.key) is not None for r in front)
+        if c.key not in optional or any(r.get(c.key) is not None for r in front)
     ]

@@ -34,8 +34,8 @@ from ..errors import UserError
 from ..explore.compare import PAPER_PAIRS, as_backends, pair_row
 from ..explore.findings import latency_front, measured, predictor_stats
 from ..explore.profile import MOBILENET_WIDTHS, network_row, resolve_networks
+from ..explore.sources import measure_sources
 from ..measure.environment import run_environment
-from ..measure.measurement import measure_specs
 from ..measure.protocol import Protocol
 from ..model.rules import mobilenet_spec
 from ..model.spec import NetworkSpec
@@ -45,6 +45,7 @@ from .columns import (
     REPORT_BREAKDOWN_COLUMNS,
     REPORT_NETWORK_COLUMNS,
     backend_columns,
+    name_first_source,
 )
 from .tables import Column, markdown_table, render
 
@@ -107,6 +108,7 @@ class ReportData:
     environment: dict
     latency: bool
     notes: list[str] = field(default_factory=list)
+    latency_lines: list[str] = field(default_factory=list)  # where and how latency was measured
 
 
 def paper_points() -> list[dict]:
@@ -153,11 +155,14 @@ def collect_report(
     breakdown: Sequence[NetworkSpec] = (),
     breakdown_runs: int = DEFAULT_BREAKDOWN_RUNS,
     progress: Callable[[str], None] | None = None,
+    latency_from: Sequence = (),
+    fleet=None,
 ) -> ReportData:
     """Cost model of every network, and with ``latency`` their interleaved latencies on
     ``backend`` (one or several: the first drives plots and findings, the others add a column
     each) and the op-kind runtime breakdown of the ``breakdown`` networks (torch.profiler over
-    the eager module, whatever the backend)."""
+    the eager module, whatever the backend). ``latency_from`` (results files measured on
+    other devices, first) and ``fleet`` (a Ray fleet) go to ``explore.sources``."""
     import pandas as pd
 
     from ..model.cost import analyze
@@ -166,15 +171,19 @@ def collect_report(
         raise UserError("networks: nothing to report on (give --groups, --preset or --spec)")
     protocol = protocol or Protocol()
     rows = [network_row(s) for s in specs]
-    backends = as_backends(backend)
+    backends = as_backends(backend) if backend else []
     env = run_environment()
     notes: list[str] = []
+    latency_lines: list[str] = []
     if latency:
-        measured = measure_specs(specs, backends, protocol, progress)
+        measured = measure_sources(
+            specs, backends, protocol, progress, latency_from=latency_from, fleet=fleet
+        )
         for row, fields in zip(rows, measured.fields):
             row.update(fields)
         env.update(measured.environment)
         notes = measured.notes
+        latency_lines = measured.footer()[: -len(notes) or None]
     stage_frames, layers = [], {}
     for s in specs:
         a = analyze(s)
@@ -215,6 +224,7 @@ def collect_report(
         env,
         latency,
         notes,
+        latency_lines,
     )
 
 
@@ -408,12 +418,13 @@ def report_figures(data: ReportData) -> list[tuple[str, str, object]]:
     from . import tradeoff_plots as tp
 
     names = [r["name"] for r in data.rows]
+    on = latency_place(data.rows)
     return [
-        ("a", "MACs vs measured latency", tp.cost_vs_latency_figure(data.rows, "macs")),
+        ("a", f"MACs vs measured latency{on}", tp.cost_vs_latency_figure(data.rows, "macs")),
         ("b", "Params vs MACs", tp.params_vs_macs_figure(data.rows)),
         (
             "c",
-            "Memory traffic vs measured latency",
+            f"Memory traffic vs measured latency{on}",
             tp.cost_vs_latency_figure(data.rows, "memory_bytes_eager"),
         ),
         (
@@ -422,10 +433,18 @@ def report_figures(data: ReportData) -> list[tuple[str, str, object]]:
             tp.stage_bars_figure(data.stages, names),
         ),
         ("e", "Where the time goes", tp.time_by_kind_figure(data.breakdowns)),
-        ("f", "What predicts latency here", tp.predictors_figure(data.rows)),
+        ("f", f"What predicts latency {on.strip() or 'here'}", tp.predictors_figure(data.rows)),
         ("g", "Group sweep", tp.group_sweep_figure(data.rows)),
-        ("h", "Accuracy vs complexity", tp.accuracy_figure(data.paper, data.rows)),
+        ("h", f"Accuracy vs complexity{on}", tp.accuracy_figure(data.paper, data.rows)),
     ]
+
+
+def latency_place(rows: Sequence[dict]) -> str:
+    """' on pi4 (onnxruntime)' when the plotted latency was measured on another device
+    (--latency-from), '' when here."""
+    source = next((r["latency_backend"] for r in rows if r.get("latency_backend")), "")
+    runtime, _, device = source.partition("@")
+    return f" on {device} ({runtime})" if device else ""
 
 
 # ----------------------------------------------------------------------------- tables
@@ -442,14 +461,14 @@ def _tables(data: ReportData) -> list[tuple[str, list[dict], list[Column]]]:
         (
             "Networks",
             data.rows,
-            REPORT_NETWORK_COLUMNS + backend_columns(backends, False)
+            name_first_source(REPORT_NETWORK_COLUMNS, backends) + backend_columns(backends, False)
             if data.latency
             else [c for c in REPORT_NETWORK_COLUMNS if c.key != "latency_ms"],
         )
     ]
     if data.pairs:
         cols = (
-            COMPARE_COLUMNS + backend_columns(backends, True)
+            name_first_source(COMPARE_COLUMNS, backends) + backend_columns(backends, True)
             if data.latency
             else [c for c in COMPARE_COLUMNS if not c.key.startswith("latency")]
         )
@@ -499,6 +518,8 @@ def _env_value(value) -> str:
         return "not measured (--no-latency)"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, list):  # one line per device measured elsewhere (--latency-from)
+        return "; ".join(map(str, value))
     return str(value)
 
 
@@ -516,10 +537,14 @@ def _index_html(data: ReportData, figures, texts: dict, footer: Sequence[str]) -
         "<h1>ShuffleNet v1 vs MobileNet v1: design trade-offs</h1>",
         f"<p class='note'>Made by shufflenet-cli on {html.escape(env['date'])}. "
         + (
-            f"Latency measured on this machine ({html.escape(str(env['backend']))} backend, "
-            f"{env['threads']} thread(s))."
-            if data.latency
-            else "Latency not measured."
+            "Latency not measured."
+            if not data.latency
+            else f"Latency from {html.escape(str(env['backend']))}: "
+            + "; ".join(html.escape(d) for d in env["devices"])
+            if env.get("devices")
+            else f"Latency measured on "
+            f"{html.escape(env.get('measured_on') or 'this machine')} "
+            f"({html.escape(str(env['backend']))} backend, {env['threads']} thread(s))."
         )
         + "</p>",
         f"<nav>{nav}</nav>",
@@ -730,6 +755,8 @@ def build_report(
     breakdown_runs: int = DEFAULT_BREAKDOWN_RUNS,
     png: bool = False,
     progress: Callable[[str], None] | None = None,
+    latency_from: Sequence = (),
+    fleet=None,
 ) -> tuple[Path, list[str]]:
     """Measure and write a report folder for ``specs``; returns (path, notes).
 
@@ -747,13 +774,16 @@ def build_report(
         breakdown=breakdown_specs(specs=specs) if breakdown is None else breakdown,
         breakdown_runs=breakdown_runs,
         progress=progress,
+        latency_from=latency_from,
+        fleet=fleet,
     )
     footer = [f"Counting: {CONVENTIONS}."]
     if latency:
         footer += [
-            (protocol or Protocol()).footer(data.environment)
-            + " Plots and findings use the first backend; runtime by op kind: torch.profiler "
-            "over the eager module.",
+            *data.latency_lines,
+            "Plots and findings use the first latency source "
+            f"({data.environment.get('backend', 'eager').split(',')[0]}); runtime by op kind: "
+            "torch.profiler over the eager module on this machine.",
             *data.notes,
         ]
     return write_report(data, out, png=png, footer=footer)

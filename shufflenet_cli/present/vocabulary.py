@@ -40,14 +40,25 @@ KEYS: dict[str, dict[str, str]] = {
         "latency_faults_per_call": "minor page faults per forward pass (median over windows)",
         "latency_samples_ms": "the window medians (or each process's median) (ms)",
         "latency_error": "why the backend could not run the network (null when it ran)",
-        "latency_backend": "the backend the unsuffixed latency keys are about",
+        "latency_backend": "the backend the unsuffixed latency keys are about, or "
+        "<runtime>@<device> for latency read with --latency-from",
+        "latency_measured_on": "where it was measured: <device label>:<host>/<Ray node> on a "
+        "Ray fleet (--ray), null on this machine",
         "latency_rel": "latency / the baseline's latency",
-        "latency_ms_<backend>": "median on that backend (every backend measured) (ms)",
+        "latency_ms_<backend>": "median on that backend (every backend measured; "
+        "<runtime>@<device> for each --latency-from file) (ms)",
         "latency_spread_ms_<backend>": "its spread (ms)",
         "latency_noisy_<backend>": "its noise flag",
         "latency_error_<backend>": "why that backend could not run the network",
         "latency_rel_error_<backend>": "int8/fp16: relative error of that backend's output vs "
         "fp32 eager (null in fp32, where outputs must match eager)",
+    },
+    "bundle (export)": {
+        "file": "the network's model file in the bundle",
+        "model_bytes": "size of that file (bytes)",
+        "input_shape": "the model's input, batch x channels x height x width",
+        "checked_here": "the exported model's output against PyTorch's, run on this machine "
+        "(ok, or why not)",
     },
     "cross-check (profile --crosscheck)": {
         "fvcore_macs": "fvcore's total (adds BN and pooling)",
@@ -108,7 +119,8 @@ KEYS: dict[str, dict[str, str]] = {
     },
 }
 
-_PER_BACKEND = re.compile(r"^latency_(ms|spread_ms|noisy|error)_([a-z][a-z0-9_]*)$")
+# <backend>: a backend measured here, or <runtime>@<device label> read with --latency-from
+_PER_BACKEND = re.compile(r"^latency_(ms|spread_ms|noisy|error|rel_error)_([a-z][a-z0-9_]*(@[\w.-]+)?)$")
 _DERIVED = (re.compile(r"^partner_(.+)$"), re.compile(r"^(.+)_ratio$"))
 
 
