@@ -120,7 +120,9 @@ KEYS: dict[str, dict[str, str]] = {
 }
 
 # <backend>: a backend measured here, or <runtime>@<device label> read with --latency-from
-_PER_BACKEND = re.compile(r"^latency_(ms|spread_ms|noisy|error|rel_error)_([a-z][a-z0-9_]*(@[\w.-]+)?)$")
+_PER_BACKEND = re.compile(
+    r"^latency_(ms|spread_ms|noisy|error|rel_error)_([a-z][a-z0-9_]*(@[\w.-]+)?)$"
+)
 _DERIVED = (re.compile(r"^partner_(.+)$"), re.compile(r"^(.+)_ratio$"))
 
 
