@@ -222,6 +222,16 @@ def _per_stage(
     return n, units, group_list, ratios
 
 
+def _reject_unknown_overrides(overrides, allowed, family: str, positional: str) -> None:
+    """One line naming the first unknown field and the known ones."""
+    unknown = set(overrides) - set(allowed)
+    if unknown:
+        raise UserError(
+            f"{sorted(unknown)[0]}: unknown {family} field "
+            f"(known: {positional}, {', '.join(sorted(allowed))})"
+        )
+
+
 def shufflenet_spec(
     groups: int | Sequence[int] = 3, scale: float = 1.0, **overrides: Any
 ) -> ShuffleNetSpec:
@@ -249,12 +259,7 @@ def shufflenet_spec(
         >>> shufflenet_spec(groups=8, units=4).name
         'shufflenet-1x-g8-u4.4.4'
     """
-    unknown = set(overrides) - SHUFFLENET_OVERRIDES
-    if unknown:
-        raise UserError(
-            f"{sorted(unknown)[0]}: unknown ShuffleNet field "
-            f"(known: groups, scale, {', '.join(sorted(SHUFFLENET_OVERRIDES))})"
-        )
+    _reject_unknown_overrides(overrides, SHUFFLENET_OVERRIDES, "ShuffleNet", "groups, scale")
     scale = _positive_float(scale, "scale", 16.0)
     n_stages, units, group_list, ratios = _per_stage(groups, overrides)
     g_max = max(group_list)
@@ -314,12 +319,7 @@ def mobilenet_spec(width: float = 1.0, resolution: int = 224, **overrides: Any) 
         'mobilenet-v1-1.0-160'
     """
     allowed = {"num_classes", "in_channels", "fc_bias", "name", "paper"}
-    unknown = set(overrides) - allowed
-    if unknown:
-        raise UserError(
-            f"{sorted(unknown)[0]}: unknown MobileNet field "
-            f"(known: width, resolution, {', '.join(sorted(allowed))})"
-        )
+    _reject_unknown_overrides(overrides, allowed, "MobileNet", "width, resolution")
     width = _positive_float(width, "width", 16.0)
     resolution = _positive_int(resolution, "resolution", MAX_RESOLUTION)
     spec = MobileNetSpec(

@@ -418,37 +418,25 @@ def _validate_mobilenet(spec: MobileNetSpec) -> None:
 
 def spec_to_dict(spec: NetworkSpec) -> dict:
     """The explicit dict form of a spec (what ``spec_from_dict`` and ``--spec FILE`` read)."""
+    out: dict[str, Any] = {"family": spec.family, "name": spec.name}
     if isinstance(spec, ShuffleNetSpec):
-        out: dict[str, Any] = {
-            "family": "shufflenet",
-            "name": spec.name,
-            "stem_channels": spec.stem_channels,
-            "stages": [
-                {
-                    "out_channels": s.out_channels,
-                    "units": s.units,
-                    "groups": s.groups,
-                    "bottleneck_ratio": s.bottleneck_ratio,
-                }
-                for s in spec.stages
-            ],
-            "resolution": spec.resolution,
-            "num_classes": spec.num_classes,
-            "shuffle": spec.shuffle,
-            "first_pointwise_grouped": spec.first_pointwise_grouped,
-        }
-        if spec.in_channels != 3:
-            out["in_channels"] = spec.in_channels
+        out["stem_channels"] = spec.stem_channels
+        out["stages"] = [
+            {
+                "out_channels": s.out_channels,
+                "units": s.units,
+                "groups": s.groups,
+                "bottleneck_ratio": s.bottleneck_ratio,
+            }
+            for s in spec.stages
+        ]
     else:
-        out = {
-            "family": "mobilenet",
-            "name": spec.name,
-            "width": spec.width,
-            "resolution": spec.resolution,
-            "num_classes": spec.num_classes,
-        }
-        if spec.in_channels != 3:
-            out["in_channels"] = spec.in_channels
+        out["width"] = spec.width
+    out.update(resolution=spec.resolution, num_classes=spec.num_classes)
+    if isinstance(spec, ShuffleNetSpec):
+        out.update(shuffle=spec.shuffle, first_pointwise_grouped=spec.first_pointwise_grouped)
+    if spec.in_channels != 3:
+        out["in_channels"] = spec.in_channels
     if not spec.fc_bias:
         out["fc_bias"] = False
     if spec.paper is not None:
