@@ -10,7 +10,8 @@ from shufflenet_cli.model.rules import with_resolution
 
 pytestmark = pytest.mark.slow  # latency, profiler, subprocess or browser: see README
 
-FAST_BACKENDS = [b for b in BACKENDS if b != "compile"]
+# the deployment runtimes (optional extras, slow to lower) are tested in test_runtimes.py
+FAST_BACKENDS = [b for b in BACKENDS if b not in ("compile", "executorch", "ncnn")]
 
 
 @pytest.mark.parametrize("preset", list_presets())

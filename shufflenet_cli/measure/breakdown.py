@@ -39,6 +39,7 @@ ATEN_KINDS = {
     "aten::cat": "add_concat",
     "aten::view": "shuffle",
     "aten::transpose": "shuffle",
+    "aten::permute": "shuffle",
     "aten::reshape": "shuffle",
     "aten::clone": "shuffle",
     "aten::copy_": "shuffle",
