@@ -98,7 +98,9 @@ def test_errors_as_a_real_process(run_process, tmp_path):
     p.write_text("groups: 3\nunits: [4, 0, 4]\n")
     r = run_process("profile", "--spec", p, "--no-latency")
     assert r.returncode == 2 and r.stdout == ""
-    assert r.stderr.strip().splitlines() == ["error: units[1]: 0 must be a positive whole number"]
+    assert r.stderr.strip().splitlines() == [
+        f"error: {p}: units[1]: 0 must be a positive whole number"
+    ]
 
 
 def test_python_api_raises_user_error():

@@ -1,12 +1,30 @@
-"""The ``shufflenet-cli`` group: user mistakes become one stderr line and exit code 2."""
+"""The ``shufflenet-cli`` group: user mistakes become one stderr line and exit code 2.
+
+SIGTERM is handled like Ctrl-C: the command stops where it is, its temporary files and
+folders are removed, and it exits with 143 (130 for Ctrl-C) and one line. A full disk or a
+closed pipe on stdout is one line too.
+"""
 
 from __future__ import annotations
 
+import errno
+import signal
 import sys
+import threading
 
 import click
 
 from ..errors import UserError
+from ..files import is_environment_error, silence_stdout
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so every cleanup runs as for Ctrl-C."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup
+    raise Terminated()
 
 
 class CLIGroup(click.Group):
@@ -17,21 +35,35 @@ class CLIGroup(click.Group):
             with click.Context(self, info_name=prog_name or "shufflenet-cli") as ctx:
                 click.echo(self.get_help(ctx))
             sys.exit(0)
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
         try:
             rv = super().main(
                 args=args, prog_name=prog_name or "shufflenet-cli", standalone_mode=False, **extra
             )
+            sys.stdout.flush()
         except click.exceptions.UsageError as e:
             hint = f" (see `{e.ctx.command_path} --help`)" if e.ctx is not None else ""
             _fail(e.format_message() + hint)
         except UserError as e:
             _fail(str(e))
-        except click.exceptions.Abort:
-            _fail("interrupted", 130)
-        except KeyboardInterrupt:
+        except (click.exceptions.Abort, KeyboardInterrupt) as e:
+            if isinstance(e, Terminated) or isinstance(e.__cause__, Terminated):
+                _fail("terminated", 143)
             _fail("interrupted", 130)
         except click.exceptions.ClickException as e:
             _fail(e.format_message(), e.exit_code)
+        except OSError as e:
+            if not is_environment_error(e):
+                raise
+            silence_stdout()  # stdout itself may be what failed
+            if e.errno == errno.EPIPE:
+                sys.exit(141)  # the reader went away (`| head`): nothing to say
+            where = f"{e.filename}: " if e.filename else "cannot write output: "
+            _fail(f"{where}{e.strerror}")
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 import click
 
+from ..explore.search import MAX_CANDIDATES
 from ..files import write_atomic
 from ..present.tables import FORMATS, infer_format, render
 
@@ -20,6 +21,8 @@ def _list_of(convert: Callable, what: str) -> Callable:
         parts = []
         for chunk in value if isinstance(value, tuple) else (value,):
             parts += [p.strip() for p in str(chunk).split(",") if p.strip()]
+        if not parts:  # `--groups ''` must not silently mean the defaults
+            raise click.BadParameter(f"empty; give {what}, comma-separated")
         out = []
         for p in parts:
             try:
@@ -255,7 +258,7 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict]] = {
     "png": (("--png",), dict(is_flag=True)),
     "out": (("--out",), dict(default="reports/latest", show_default=True, type=click.Path())),
     "strategy": (("--strategy",), dict(type=click.Choice(["grid", "random", "nsga2"]))),
-    "trials": (("--trials",), dict(type=_IDS(1, 10_000_000))),
+    "trials": (("--trials",), dict(type=_IDS(1, MAX_CANDIDATES))),
     "seed": (("--seed",), dict(type=int)),
     "measure_top": (("--measure-top",), dict(type=_IDS(0, 10_000))),
     "store": (("--store",), dict(type=click.Path())),
@@ -317,7 +320,8 @@ HELP = {
     "png": "Also write PNGs of the plots (needs kaleido).",
     "out": "Report folder (replaced atomically if it is an earlier report).",
     "strategy": "How candidates are drawn (default: the space's, else grid).",
-    "trials": "Candidates to draw for random and nsga2 (default: the space's, else 1000).",
+    "trials": "Candidates to draw for random and nsga2 (default: the space's, else 1000; "
+    f"at most {MAX_CANDIDATES:,}, as a grid).",
     "seed": "Random seed: same seed, same candidates (default 0).",
     "measure_top": "Phase 2 measures this many candidates, best analytic Pareto ranks first "
     "(default: the analytic front, at most 32).",

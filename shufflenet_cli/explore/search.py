@@ -38,10 +38,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..files import load_yaml
 from ..measure.protocol import Protocol
+from ..model import schema as S
 from ..model.cost import totals
 from ..model.rules import shufflenet_spec
-from ..model.spec import MAX_RESOLUTION, NetworkSpec, arch_id
+from ..model.spec import MAX_CHANNELS, MAX_RESOLUTION, MAX_UNITS, NetworkSpec, arch_id
+from ..model.specfile import MAX_GROUPS, MAX_STAGES
 from .pareto import dominates, pareto_front, pareto_ranks  # noqa: F401  (dominates re-exported)
 
 OBJECTIVES = ("macs", "params", "memory", "latency", "synflow")
@@ -60,16 +63,6 @@ CONSTRAINTS = {  # key -> (metric, factor to the metric's unit)
     "max_params_m": ("params", 1e6),
     "max_memory_mb": ("memory", 1e6),
     "max_latency_ms": ("latency", 1.0),
-}
-SPACE_KEYS = {
-    "groups",
-    "stage_groups",
-    "scale",
-    "units",
-    "bottleneck_ratio",
-    "stem_channels",
-    "resolution",
-    "shuffle",
 }
 TOP_KEYS = {
     "name",
@@ -107,7 +100,10 @@ class SearchSpace:
 
     def size(self) -> int:
         """Number of grid points (before invalid and duplicate candidates are dropped)."""
-        return math.prod(len(v) for v in self._axes().values())
+        return math.prod(
+            math.prod(len(c) for c in v) if k in ("units", "stage_groups") else len(v)
+            for k, v in self.choices.items()
+        )
 
     def _axes(self) -> dict[str, list]:
         axes = {}
@@ -121,139 +117,152 @@ class SearchSpace:
         return axes
 
 
-def _range(value: Any, where: str, integer: bool) -> list:
-    """Expand {min, max, step} to a list; check lists are non-empty."""
-    if isinstance(value, Mapping):
-        unknown = set(value) - {"min", "max", "step"}
-        if unknown:
-            raise UserError(f"{where}.{sorted(unknown)[0]}: unknown range key (min, max, step)")
-        try:
-            lo, hi = value["min"], value["max"]
-        except KeyError as e:
-            raise UserError(f"{where}: range needs {e.args[0]}") from None
-        step = value.get("step", 1 if integer else None)
-        if step is None:
-            raise UserError(f"{where}: a range of fractions needs a step")
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo, hi, step)):
-            raise UserError(f"{where}: min, max and step must be numbers")
-        if step <= 0:
-            raise UserError(f"{where}.step: {step} must be positive")
-        if lo > hi:
-            raise UserError(f"{where}: min {lo} is greater than max {hi}")
-        n = int(math.floor((hi - lo) / step + 1e-9)) + 1
-        if n > 100_000:
-            raise UserError(f"{where}: range has {n} values, too many")
-        out = [round(lo + i * step, 10) for i in range(n)]
-        return [int(v) for v in out] if integer else out
-    if not isinstance(value, list):
-        value = [value]
-    if not value:
-        raise UserError(f"{where}: empty choices")
-    return value
+MAX_CANDIDATES = 500_000  # grid size and trials (files and --trials): ~50 s and ~0.8 GB
+MAX_CHOICES = 10_000  # values of one searched field (or per-stage combinations)
+MAX_MEASURE_TOP = 10_000
+STRATEGIES = ("grid", "random", "nsga2")
+
+
+def _whole_in(lo: int, hi: int):
+    return lambda v, p: S.whole(v, p, lo, hi)
+
+
+def _number_in(hi: float):
+    return lambda v, p: S.number(v, p, 0.0, hi)
+
+
+# searched field -> (converter of one value, integer range?, one list of choices per stage?)
+SPACE_FIELDS: dict[str, tuple[Callable[[Any, str], Any], bool, bool]] = {
+    "groups": (_whole_in(1, MAX_GROUPS), True, False),
+    "stage_groups": (_whole_in(1, MAX_GROUPS), True, True),
+    "scale": (_number_in(16.0), False, False),
+    "units": (_whole_in(1, MAX_UNITS), True, True),
+    "bottleneck_ratio": (_number_in(4.0), False, False),
+    "stem_channels": (_whole_in(1, MAX_CHANNELS), True, False),
+    "resolution": (_whole_in(32, MAX_RESOLUTION), True, False),
+    "shuffle": (S.boolean, False, False),
+}
+SPACE_KEYS = set(SPACE_FIELDS)
+
+
+def _range(value: Mapping, where: str, integer: bool) -> list:
+    """Expand ``{min, max, step}`` (finite numbers, at most ``MAX_CHOICES`` values)."""
+    S.mapping(value, where, {"min", "max", "step"}, "range")
+    for key in ("min", "max"):
+        if key not in value:
+            raise UserError(f"{where}: range needs {key}")
+    if "step" not in value and not integer:
+        raise UserError(f"{where}: a range of fractions needs a step")
+    lo = S.number(value["min"], f"{where}.min", -math.inf, lo_open=False)
+    hi = S.number(value["max"], f"{where}.max", -math.inf, lo_open=False)
+    step = S.number(value.get("step", 1), f"{where}.step", 0.0)
+    if lo > hi:
+        raise UserError(f"{where}: min {lo:g} is greater than max {hi:g}")
+    n = math.floor((hi - lo) / step + 1e-9) + 1
+    if n > MAX_CHOICES:
+        raise UserError(f"{where}: range has {n} values, more than {MAX_CHOICES}")
+    return [round(lo + i * step, 10) for i in range(n)]
+
+
+def _choices(value: Any, where: str, convert, integer: bool) -> list:
+    """A field's choices: one value, a list of values or a range, each converted once."""
+    if isinstance(value, Mapping) and convert is not S.boolean:
+        values = _range(value, where, integer)
+    elif isinstance(value, list):
+        if not value:
+            raise UserError(f"{where}: empty choices")
+        values = S.listing(value, where, 1, MAX_CHOICES)
+    else:
+        values = [value]
+    return list(dict.fromkeys(S.each(values, where, convert)))
+
+
+def _objectives(value: Any, where: str) -> list[str]:
+    names = [value] if isinstance(value, str) else S.listing(value, where, 0, len(OBJECTIVES))
+    for name in names:
+        if not isinstance(name, str) or name not in OBJECTIVES:
+            raise UserError(f"{where}: {S.show(name)} is not one of {', '.join(OBJECTIVES)}")
+    return list(dict.fromkeys(names))
 
 
 def space_from_dict(data: Mapping[str, Any], source: str = "space") -> SearchSpace:
-    """Build and check a search space from its dict (YAML) form; ``UserError`` names the key."""
+    """Build and check a search space from its dict (YAML) form.
+
+    Every field is checked and converted once (``model.schema``); a ``UserError`` starts with
+    ``source`` and names the field and the value. Ranges and constraints must be finite;
+    a field has at most ``MAX_CHOICES`` values; ``trials`` at most ``MAX_CANDIDATES``.
+    """
+    try:
+        return _space_from_dict(data, source)
+    except UserError as e:
+        raise S.with_source(source, e) from None
+
+
+def _space_from_dict(data: Any, source: str) -> SearchSpace:
     if not isinstance(data, Mapping):
-        raise UserError(f"{source}: expected a mapping with space, constraints, objectives")
-    unknown = sorted(set(map(str, data)) - TOP_KEYS)
-    if unknown:
         raise UserError(
-            f"{source}: {unknown[0]}: unknown key (known: {', '.join(sorted(TOP_KEYS))})"
+            f"expected a mapping with space, constraints, objectives, got {S.show(data)}"
         )
+    S.mapping(data, "", TOP_KEYS)
     raw = data.get("space")
     if not isinstance(raw, Mapping) or not raw:
-        raise UserError(f"{source}: space: must be a non-empty mapping of choices")
-    unknown = sorted(set(map(str, raw)) - SPACE_KEYS)
-    if unknown:
-        raise UserError(
-            f"{source}: space.{unknown[0]}: unknown key (known: {', '.join(sorted(SPACE_KEYS))})"
-        )
+        raise UserError("space: must be a non-empty mapping of choices")
+    S.mapping(raw, "space", SPACE_KEYS)
     if "groups" in raw and "stage_groups" in raw:
-        raise UserError(f"{source}: space: give groups or stage_groups, not both")
+        raise UserError("space: give groups or stage_groups, not both")
     choices: dict[str, list] = {}
     n_stages = None
     for key, value in raw.items():
-        where = f"{source}: space.{key}"
-        if key in ("units", "stage_groups"):
-            if not isinstance(value, list) or not value:
-                raise UserError(f"{where}: expected one list of choices per stage")
-            per_stage = [_range(v, f"{where}[{i}]", True) for i, v in enumerate(value)]
-            if n_stages is not None and len(per_stage) != n_stages:
-                raise UserError(
-                    f"{where}: {len(per_stage)} stages, but another field has {n_stages}"
-                )
-            n_stages = len(per_stage)
-            choices[key] = per_stage
-        else:
-            integer = key in ("groups", "stem_channels", "resolution")
-            values = (
-                _range(value, where, integer) if key != "shuffle" else _range(value, where, False)
+        where = f"space.{key}"
+        convert, integer, per_stage = SPACE_FIELDS[key]
+        if not per_stage:
+            choices[key] = _choices(value, where, convert, integer)
+            continue
+        if not isinstance(value, list) or not value:
+            raise UserError(f"{where}: expected one list of choices per stage")
+        stages = [
+            _choices(v, f"{where}[{i}]", convert, integer)
+            for i, v in enumerate(S.listing(value, where, 1, MAX_STAGES))
+        ]
+        if n_stages is not None and len(stages) != n_stages:
+            raise UserError(f"{where}: {len(stages)} stages, but another field has {n_stages}")
+        combinations = math.prod(len(c) for c in stages)
+        if combinations > MAX_CHOICES:
+            raise UserError(
+                f"{where}: {combinations} combinations over the stages, more than {MAX_CHOICES}"
             )
-            if key == "shuffle" and not all(isinstance(v, bool) for v in values):
-                raise UserError(f"{where}: choices must be true or false")
-            if key == "resolution" and any(
-                not isinstance(v, int) or not 32 <= v <= MAX_RESOLUTION for v in values
-            ):
-                raise UserError(
-                    f"{where}: {values} must be whole numbers from 32 to {MAX_RESOLUTION}"
-                )
-            if key != "shuffle" and any(
-                isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 for v in values
-            ):
-                raise UserError(f"{where}: {values} must be positive numbers")
-            choices[key] = list(dict.fromkeys(values))
+        n_stages = len(stages)
+        choices[key] = stages
     if "groups" not in choices and "stage_groups" not in choices:
         choices["groups"] = [3]
     constraints = data.get("constraints") or {}
-    if not isinstance(constraints, Mapping):
-        raise UserError(f"{source}: constraints: must be a mapping")
-    for key, value in constraints.items():
-        if key not in CONSTRAINTS:
-            raise UserError(
-                f"{source}: constraints.{key}: unknown constraint (known: {', '.join(CONSTRAINTS)})"
-            )
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise UserError(f"{source}: constraints.{key}: {value!r} must be a positive number")
+    S.mapping(constraints, "constraints", set(CONSTRAINTS), "constraint")
+    limits = {k: S.number(v, f"constraints.{k}", 0.0) for k, v in constraints.items()}
     obj = data.get("objectives") or {"minimize": ["macs", "memory"]}
-    if not isinstance(obj, Mapping):
-        raise UserError(f"{source}: objectives: must be a mapping with minimize and maximize")
-    unknown = sorted(set(obj) - {"minimize", "maximize"})
-    if unknown:
-        raise UserError(f"{source}: objectives.{unknown[0]}: unknown key (minimize, maximize)")
-    minimize = list(obj.get("minimize") or [])
-    maximize = list(obj.get("maximize") or [])
-    for where, names in (("minimize", minimize), ("maximize", maximize)):
-        for name in names:
-            if name not in OBJECTIVES:
-                raise UserError(
-                    f"{source}: objectives.{where}: {name!r} is not one of {', '.join(OBJECTIVES)}"
-                )
+    S.mapping(obj, "objectives", {"minimize", "maximize"})
+    minimize = _objectives(obj.get("minimize") or [], "objectives.minimize")
+    maximize = _objectives(obj.get("maximize") or [], "objectives.maximize")
     both = set(minimize) & set(maximize)
     if both:
-        raise UserError(f"{source}: objectives: {sorted(both)[0]} is both minimised and maximised")
+        raise UserError(f"objectives: {sorted(both)[0]} is both minimised and maximised")
     if "synflow" in minimize:
-        raise UserError(
-            f"{source}: objectives.minimize: synflow is a proxy for accuracy; maximize it"
-        )
+        raise UserError("objectives.minimize: synflow is a proxy for accuracy; maximize it")
     if not minimize + maximize:
-        raise UserError(f"{source}: objectives: name at least one objective")
-    defaults = {k: data[k] for k in ("strategy", "trials", "seed", "measure_top") if k in data}
-    for k in ("trials", "seed", "measure_top"):
-        if k in defaults and (
-            isinstance(defaults[k], bool) or not isinstance(defaults[k], int) or defaults[k] < 0
-        ):
-            raise UserError(f"{source}: {k}: {defaults[k]!r} must be a whole number >= 0")
-    if defaults.get("strategy", "grid") not in ("grid", "random", "nsga2"):
-        raise UserError(
-            f"{source}: strategy: {defaults['strategy']!r} is not one of grid, random, nsga2"
-        )
+        raise UserError("objectives: name at least one objective")
+    top = {
+        "strategy": lambda v, p: S.choice(v, p, STRATEGIES),
+        "trials": _whole_in(1, MAX_CANDIDATES),
+        "seed": _whole_in(0, 2**32 - 1),
+        "measure_top": _whole_in(0, MAX_MEASURE_TOP),
+    }
+    defaults = {k: conv(data[k], k) for k, conv in top.items() if k in data}
+    name = S.name(data["name"], "name") if data.get("name") is not None else None
     return SearchSpace(
         choices,
-        {k: float(v) for k, v in constraints.items()},
+        limits,
         minimize,
         maximize,
-        str(data.get("name") or source),
+        name or source,
         n_stages or 3,
         defaults,
     )
@@ -291,10 +300,8 @@ def resolve_space_path(path: str) -> Path:
 def load_space(path: str) -> SearchSpace:
     """Read a search space YAML file or a shipped space by name (``UserError`` for missing or
     malformed files)."""
-    from ..model.presets import _load_yaml  # one YAML reader for specs, presets and spaces
-
     resolved = resolve_space_path(path)
-    data = _load_yaml(resolved, "space")
+    data = load_yaml(resolved, "space")  # bounded reading, as specs and presets
     if data is None:
         raise UserError(f"space: {path} is empty")
     return space_from_dict(data, source=str(path))
@@ -305,9 +312,7 @@ def space_rows() -> list[dict]:
     rows = []
     for name, path in shipped_spaces().items():
         space = load_space(str(path))
-        size = 1
-        for values in space._axes().values():
-            size *= len(values)
+        size = space.size()
         rows.append(
             {
                 "name": name,
@@ -318,6 +323,21 @@ def space_rows() -> list[dict]:
             }
         )
     return rows
+
+
+def check_candidate_count(space: SearchSpace, strategy: str, trials: int) -> None:
+    """Refuse a grid or a number of trials above ``MAX_CANDIDATES``, with the way out."""
+    if strategy == "grid":
+        n = space.size()
+        if n > MAX_CANDIDATES:
+            raise UserError(
+                f"space: the grid has {n:,} candidates, more than {MAX_CANDIDATES:,}; sample it "
+                "with --strategy random or --strategy nsga2 (--trials N), or narrow the space"
+            )
+    elif (
+        isinstance(trials, bool) or not isinstance(trials, int) or not 1 <= trials <= MAX_CANDIDATES
+    ):
+        raise UserError(f"trials: {trials!r} must be a whole number from 1 to {MAX_CANDIDATES:,}")
 
 
 # ----------------------------------------------------------------------------- candidates
@@ -500,7 +520,11 @@ def nsga2_candidates(space: SearchSpace, trials: int, seed: int) -> list[Candida
 def sample_candidates(
     space: SearchSpace, strategy: str = "grid", trials: int = 1000, seed: int = 0
 ) -> Iterable[Candidate]:
-    """Candidates by strategy: 'grid' (all), 'random' (``trials`` draws), 'nsga2' (Optuna)."""
+    """Candidates by strategy: 'grid' (all), 'random' (``trials`` draws), 'nsga2' (Optuna).
+
+    A grid or ``trials`` above ``MAX_CANDIDATES`` is refused (``check_candidate_count``).
+    """
+    check_candidate_count(space, strategy, trials)
     if strategy == "grid":
         return grid_candidates(space)
     if strategy == "random":

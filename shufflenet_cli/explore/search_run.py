@@ -90,7 +90,7 @@ def run_space_file(
     result_store = None
     if store:
         fingerprint = {
-            "space": _space_text(space_file),
+            "space": space_settings(space),
             "strategy": settings["strategy"],
             "seed": settings["seed"],
             "trials": settings["trials"] if settings["strategy"] != "grid" else None,
@@ -152,38 +152,29 @@ PHASE2_NOTE = "candidates measured in interleaved batches of 4"
 def write_front_specs(result: SearchResult, folder: str, force: bool = False) -> list[Path]:
     """Write each front member's explicit spec as ``folder/<name>.yaml``; returns the paths.
 
-    An existing file of the same name is refused unless ``force`` (it may be the user's)."""
+    Names become safe file names (``files.safe_file_name``); two that give one file are an
+    error, and an existing file is refused unless ``force`` (it may be the user's), all checked
+    before the first file is written."""
     import yaml
 
-    from ..files import write_atomic
+    from ..files import write_named_files
     from ..model.spec import spec_to_dict
 
-    out = Path(folder)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"write-specs: {folder} is a file, not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"write-specs: cannot create {folder}: {e.strerror}") from None
     specs = [candidate_spec(result.space, row["candidate"]) for row in result.front]
-    paths = [out / f"{spec.name}.yaml" for spec in specs]
-    if not force:
-        taken = [p for p in paths if p.exists()]
-        if taken:
-            raise UserError(
-                f"write-specs: {taken[0]} exists; choose an empty folder or add --force"
-            )
-    for spec, path in zip(specs, paths):
-        write_atomic(path, yaml.safe_dump(spec_to_dict(spec), sort_keys=False))
-    return paths
+    files = [(s.name, yaml.safe_dump(spec_to_dict(s), sort_keys=False)) for s in specs]
+    return write_named_files(folder, files, ".yaml", force=force, what="write-specs")
 
 
-def _space_text(path: str) -> str:
-    """The space file's text (part of the store's fingerprint)."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError:
-        return path
+def space_settings(space: SearchSpace) -> dict:
+    """What of a space makes two searches the same (part of the store's fingerprint): its
+    parsed choices, constraints and objectives (the file is read once, bounded)."""
+    return {
+        "choices": space.choices,
+        "constraints": space.constraints,
+        "minimize": space.minimize,
+        "maximize": space.maximize,
+        "stages": space.stages,
+    }
 
 
 __all__ = ["SearchRun", "run_space_file", "run_settings", "write_front_specs", "search_footer"]

@@ -23,7 +23,20 @@ def crosscheck_counts(spec: NetworkSpec) -> dict:
 
     Keys: ``fvcore_macs``, ``fvcore_conv_fc_macs``, ``fvcore_other``, ``thop_macs``,
     ``thop_params`` (each a model built afresh: thop leaves buffers on the module it profiles).
+    The caller's RNG state, grad mode and fvcore's log level are left as they were.
     """
+    import torch
+
+    fvcore_log = logging.getLogger("fvcore")
+    level = fvcore_log.level
+    try:
+        with torch.random.fork_rng(devices=[]):
+            return _counts(spec)
+    finally:
+        fvcore_log.setLevel(level)
+
+
+def _counts(spec: NetworkSpec) -> dict:
     import warnings
 
     import torch

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from ..files import read_bounded
+from ..files import read_text_bounded
 from ..model.spec import NetworkSpec, arch_id
 from .runner import RESULTS_FORMAT
 
@@ -78,7 +78,7 @@ def _number(value, where: str, allow_none: bool = True):
 
 def load_latency_file(path: str | Path) -> DeviceLatency:
     """Read a runner's results JSON (``UserError`` naming the file and the field at fault)."""
-    text = read_bounded(path, "latency-from", MAX_RESULTS_BYTES)
+    text = read_text_bounded(path, "latency-from", MAX_RESULTS_BYTES)
     try:
         doc = json.loads(text)
     except ValueError as e:

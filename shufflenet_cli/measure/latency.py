@@ -236,10 +236,11 @@ def measure_latency(
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     errors: dict[int, str] = {}
-    keep_freed_memory()
+    keep_freed_memory()  # the one setting kept: see README "Latency protocol"
     protocol = Protocol(threads, batch_size, windows, window_time, warmup_time)
     try:
-        results = _measure(spec_list, protocol, progress, backend, errors, dtype, formulation)
+        with torch.random.fork_rng(devices=[]):  # weights are drawn; the caller's RNG is kept
+            results = _measure(spec_list, protocol, progress, backend, errors, dtype, formulation)
     finally:
         torch.set_num_threads(previous_threads)
     return results[0] if single else results
@@ -347,6 +348,7 @@ def measure_in_fresh_processes(
     import yaml
 
     from ..errors import UserError
+    from ..files import write_new
     from ..model.spec import spec_to_dict
 
     per_spec: list[list[float | None]] = [[] for _ in specs]
@@ -373,7 +375,7 @@ def measure_in_fresh_processes(
         ]
         for i, spec in enumerate(specs):
             path = Path(folder) / f"{i:03d}.yaml"
-            path.write_text(yaml.safe_dump(spec_to_dict(spec), sort_keys=False))
+            write_new(path, yaml.safe_dump(spec_to_dict(spec), sort_keys=False))
             args += ["--spec", str(path)]
         for run in range(runs):
             done = subprocess.run(args, capture_output=True, text=True)

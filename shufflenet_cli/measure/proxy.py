@@ -15,13 +15,21 @@ def synflow(spec: NetworkSpec, seed: int = 0) -> float:
 
     Synflow: make every parameter positive (|theta|), feed an all-ones input in float64, and
     sum |theta * dR/dtheta| where R is the sum of the outputs. BN runs in eval mode with its
-    initial statistics, so it is an affine map. Deterministic for a given ``seed``.
+    initial statistics, so it is an affine map. Deterministic for a given ``seed``; the
+    caller's RNG state and grad mode are left as they were.
     """
+    import torch
+
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad():
+        torch.manual_seed(seed)
+        return _synflow(spec)
+
+
+def _synflow(spec: NetworkSpec) -> float:
     import torch
 
     from ..model.nn import build_model
 
-    torch.manual_seed(seed)
     model = build_model(spec).eval().double()
     with torch.no_grad():
         for p in model.parameters():

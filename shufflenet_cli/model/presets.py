@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from ..errors import UserError
+from ..files import load_yaml
 from .rules import rule_names, spec_from_name
 from .spec import NetworkSpec, PaperRow, architecture_key
 from .specfile import spec_from_dict
@@ -45,23 +46,8 @@ def list_presets(pattern: str = "*") -> list[str]:
 
 
 def _load_yaml(path: Path, what: str) -> object:
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{what}: {path} does not exist") from None
-    except IsADirectoryError:
-        raise UserError(f"{what}: {path} is a folder, not a YAML file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise UserError(f"{what}: cannot read {path}: {e}") from None
-    try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise UserError(f"{what}: {path}{where}: malformed YAML ({problem})") from None
+    """The YAML document in ``path`` (bounded reading: ``files.load_yaml``)."""
+    return load_yaml(path, what)
 
 
 @cache

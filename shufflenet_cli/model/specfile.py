@@ -1,15 +1,24 @@
-"""The dict form of a spec: what a YAML spec file, a preset or a search space holds."""
+"""The dict form of a spec: what a YAML spec file, a preset or a search space holds.
+
+Every field is checked and converted once, by the typed converters of ``schema.py``, before a
+spec is built: ``224.0`` becomes ``224``, ``4.5`` units, ``.nan`` widths, a list as a name or a
+string in ``paper:`` are one ``UserError`` naming the file, the field path and the value.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
 from typing import Any
 
 from ..errors import UserError
-from .rules import SHUFFLENET_OVERRIDES, assign_name, mobilenet_spec, shufflenet_spec
+from . import schema as S
+from .rules import MAX_STAGES, assign_name, mobilenet_spec, shufflenet_spec
 from .spec import (
     BOTTLENECK_RATIO,
+    MAX_CHANNELS,
+    MAX_CLASSES,
+    MAX_RESOLUTION,
+    MAX_UNITS,
     STEM_CHANNELS,
     NetworkSpec,
     PaperRow,
@@ -18,11 +27,90 @@ from .spec import (
     validate,
 )
 
-_STAGE_KEYS = {"out_channels", "units", "groups", "bottleneck_ratio"}
-_SHUFFLENET_KEYS = {"family", "name", "groups", "scale", "stages", "paper"} | SHUFFLENET_OVERRIDES
-_MOBILENET_KEYS = {"family", "name", "width", "resolution", "num_classes", "in_channels", "paper"}
-_MOBILENET_KEYS |= {"fc_bias"}  # identity (issue 9): the classifier's bias can be left out
-_PAPER_KEYS = {f.name for f in fields(PaperRow)}
+MAX_GROUPS = 1024
+
+
+def _channels(v: Any, p: str) -> int:
+    return S.whole(v, p, 1, MAX_CHANNELS)
+
+
+def _units(v: Any, p: str) -> int:
+    return S.whole(v, p, 1, MAX_UNITS)
+
+
+def _groups(v: Any, p: str) -> int:
+    return S.whole(v, p, 1, MAX_GROUPS)
+
+
+def _per_stage(convert):
+    def parse(v: Any, p: str) -> list:
+        return S.each(S.listing(v, p, 1, MAX_STAGES), p, convert)
+
+    return parse
+
+
+def _one_or_per_stage(convert):
+    per_stage = _per_stage(convert)
+
+    def parse(v: Any, p: str):
+        return per_stage(v, p) if isinstance(v, list) else convert(v, p)
+
+    return parse
+
+
+def _ratio(v: Any, p: str) -> float:
+    return S.number(v, p, 0.0, 4.0)
+
+
+def _scale(v: Any, p: str) -> float:
+    return S.number(v, p, 0.0, 16.0)
+
+
+def _paper(v: Any, p: str) -> PaperRow:
+    if isinstance(v, PaperRow):
+        return v
+    table = {
+        "mflops": lambda x, q: S.number(x, q, 0.0, 1e7, lo_open=False),
+        "top1_err": lambda x, q: S.number(x, q, 0.0, 100.0, lo_open=False),
+        "params_m": lambda x, q: S.number(x, q, 0.0, 1e5, lo_open=False),
+        "source": S.text,
+    }
+    return PaperRow(**S.fields(v, p, table))
+
+
+_COMMON = {
+    "family": lambda v, p: S.choice(v, p, ("shufflenet", "mobilenet")),
+    "name": S.name,
+    "resolution": lambda v, p: S.whole(v, p, 1, MAX_RESOLUTION),
+    "num_classes": lambda v, p: S.whole(v, p, 1, MAX_CLASSES),
+    "in_channels": _channels,
+    "paper": lambda v, p: None if v is None else _paper(v, p),
+    "fc_bias": S.boolean,
+}
+_SHUFFLENET_COMMON = {
+    **_COMMON,
+    "stem_channels": _channels,
+    "shuffle": S.boolean,
+    "first_pointwise_grouped": S.boolean,
+}
+RULE_FORM = {  # shufflenet_spec's arguments
+    **_SHUFFLENET_COMMON,
+    "num_stages": lambda v, p: S.whole(v, p, 1, MAX_STAGES),
+    "groups": _one_or_per_stage(_groups),
+    "scale": _scale,
+    "stage_channels": _one_or_per_stage(_channels),
+    "units": _one_or_per_stage(_units),
+    "bottleneck_ratio": _one_or_per_stage(_ratio),
+}
+STAGE = {"out_channels": _channels, "units": _units, "groups": _groups, "bottleneck_ratio": _ratio}
+EXPLICIT_FORM = {
+    **_SHUFFLENET_COMMON,
+    "num_stages": lambda v, p: S.whole(v, p, 1, MAX_STAGES),
+    "stages": lambda v, p: [
+        S.fields(st, f"{p}[{i}]", STAGE) for i, st in enumerate(S.listing(v, p, 1, MAX_STAGES))
+    ],
+}
+MOBILENET_FORM = {**_COMMON, "width": _scale}
 
 
 def spec_from_dict(data: Mapping[str, Any], source: str = "spec") -> NetworkSpec:
@@ -31,91 +119,62 @@ def spec_from_dict(data: Mapping[str, Any], source: str = "spec") -> NetworkSpec
     Two ShuffleNet forms: the rule form (``groups``, ``scale`` and overrides, as
     ``shufflenet_spec``) or the explicit form (``stages``: a list of ``out_channels``,
     ``units``, ``groups``, ``bottleneck_ratio``). MobileNet: ``width`` and ``resolution``.
-    Unknown keys are an error naming the key.
+    Unknown keys, values of the wrong type, non-finite numbers and unprintable names are a
+    ``UserError`` that starts with ``source`` and names the field and the value.
+
+    Example::
+
+        >>> spec_from_dict({"groups": 3, "resolution": 160.0}).resolution
+        160
     """
+    try:
+        return _spec_from_dict(data)
+    except UserError as e:
+        raise S.with_source(source, e) from None
+
+
+def _spec_from_dict(data: Any) -> NetworkSpec:
     if not isinstance(data, Mapping):
-        raise UserError(f"{source}: expected a mapping of fields, got {type(data).__name__}")
-    family = data.get("family", "shufflenet")
-    paper = _paper_from(data.get("paper"), source)
+        raise UserError(f"expected a mapping of fields, got {S.show(data)}")
+    family = _COMMON["family"](data.get("family", "shufflenet"), "family")
     if family == "mobilenet":
-        _reject_unknown(data, _MOBILENET_KEYS, source, "MobileNet")
-        kw = {k: data[k] for k in ("num_classes", "in_channels", "fc_bias", "name") if k in data}
-        return mobilenet_spec(
-            data.get("width", 1.0), data.get("resolution", 224), paper=paper, **kw
-        )
-    if family != "shufflenet":
-        raise UserError(f"{source}: family: {family!r} must be 'shufflenet' or 'mobilenet'")
-    _reject_unknown(data, _SHUFFLENET_KEYS, source, "ShuffleNet")
+        kw = S.fields(data, "", MOBILENET_FORM)
+        kw.pop("family", None)
+        return mobilenet_spec(kw.pop("width", 1.0), kw.pop("resolution", 224), **kw)
     if "stages" not in data:
-        kw = {k: v for k, v in data.items() if k not in ("family", "groups", "scale", "paper")}
-        return shufflenet_spec(data.get("groups", 3), data.get("scale", 1.0), paper=paper, **kw)
-    mixed = sorted({"groups", "scale", "stage_channels", "units", "bottleneck_ratio"} & set(data))
+        kw = S.fields(data, "", RULE_FORM)
+        kw.pop("family", None)
+        return shufflenet_spec(kw.pop("groups", 3), kw.pop("scale", 1.0), **kw)
+    mixed = sorted(set(RULE_FORM) - set(EXPLICIT_FORM) & set(data))
     if mixed:
         raise UserError(
-            f"{source}: {mixed[0]}: cannot be combined with 'stages' "
-            "(give per-stage values inside stages)"
+            f"{mixed[0]}: cannot be combined with 'stages' (give per-stage values inside stages)"
         )
-    stages_in = data["stages"]
-    if not isinstance(stages_in, list) or not stages_in:
-        raise UserError(f"{source}: stages: must be a non-empty list of stages")
-    if "num_stages" in data and data["num_stages"] != len(stages_in):  # identity (issue 9)
-        raise UserError(
-            f"{source}: num_stages: {data['num_stages']!r} but stages lists {len(stages_in)}"
-        )
+    kw = S.fields(data, "", EXPLICIT_FORM)
+    if "num_stages" in kw and kw["num_stages"] != len(kw["stages"]):  # identity (issue 9)
+        raise UserError(f"num_stages: {kw['num_stages']} but stages lists {len(kw['stages'])}")
     stages = []
-    for i, st in enumerate(stages_in):
-        if not isinstance(st, Mapping):
-            raise UserError(f"{source}: stages[{i}]: expected a mapping, got {st!r}")
-        _reject_unknown(st, _STAGE_KEYS, f"{source}: stages[{i}]", "stage")
+    for i, st in enumerate(kw["stages"]):
         missing = [k for k in ("out_channels", "units", "groups") if k not in st]
         if missing:
-            raise UserError(f"{source}: stages[{i}].{missing[0]}: missing")
-        stages.append(
-            StageSpec(
-                st["out_channels"],
-                st["units"],
-                st["groups"],
-                st.get("bottleneck_ratio", BOTTLENECK_RATIO),
-            )
-        )
+            raise UserError(f"stages[{i}].{missing[0]}: missing")
+        ratio = st.get("bottleneck_ratio", BOTTLENECK_RATIO)
+        stages.append(StageSpec(st["out_channels"], st["units"], st["groups"], ratio))
     spec = ShuffleNetSpec(
         stages=tuple(stages),
-        stem_channels=data.get("stem_channels", STEM_CHANNELS),
-        resolution=data.get("resolution", 224),
-        num_classes=data.get("num_classes", 1000),
-        in_channels=data.get("in_channels", 3),
-        shuffle=data.get("shuffle", True),
-        first_pointwise_grouped=data.get("first_pointwise_grouped", False),
-        fc_bias=data.get("fc_bias", True),
+        stem_channels=kw.get("stem_channels", STEM_CHANNELS),
+        resolution=kw.get("resolution", 224),
+        num_classes=kw.get("num_classes", 1000),
+        in_channels=kw.get("in_channels", 3),
+        shuffle=kw.get("shuffle", True),
+        first_pointwise_grouped=kw.get("first_pointwise_grouped", False),
+        fc_bias=kw.get("fc_bias", True),
         rule="stages given explicitly",
-        paper=paper,
+        paper=kw.get("paper"),
     )
-    try:
-        spec = validate(spec)
-    except UserError as e:
-        raise UserError(f"{source}: {e}") from None
     # identity (issue 9): no name -> the rule name of this architecture; a rule name of
     # another architecture -> renamed by what it is (with a note)
-    return assign_name(spec, data.get("name"))
+    return assign_name(validate(spec), kw.get("name"))
 
 
-def _reject_unknown(data: Mapping, allowed: set, source: str, what: str) -> None:
-    unknown = sorted(set(map(str, data)) - allowed)
-    if unknown:
-        raise UserError(
-            f"{source}: {unknown[0]}: unknown {what} key (known: {', '.join(sorted(allowed))})"
-        )
-
-
-def _paper_from(value: Any, source: str) -> PaperRow | None:
-    if value is None:
-        return None
-    if isinstance(value, PaperRow):
-        return value
-    if not isinstance(value, Mapping):
-        raise UserError(f"{source}: paper: expected a mapping, got {value!r}")
-    _reject_unknown(value, _PAPER_KEYS, f"{source}: paper", "paper")
-    return PaperRow(**value)
-
-
-__all__ = ["spec_from_dict"]
+__all__ = ["spec_from_dict", "RULE_FORM", "EXPLICIT_FORM", "MOBILENET_FORM"]

@@ -35,6 +35,7 @@ from ..explore.compare import PAPER_PAIRS, as_backends, pair_row
 from ..explore.findings import latency_front, measured, predictor_stats
 from ..explore.profile import MOBILENET_WIDTHS, network_row, resolve_networks
 from ..explore.sources import measure_sources
+from ..files import current_umask, make_temp_folder, safe_file_name, temp_prefix, write_new
 from ..measure.environment import run_environment
 from ..measure.protocol import Protocol
 from ..model.rules import mobilenet_spec
@@ -170,6 +171,15 @@ def collect_report(
     if not specs:
         raise UserError("networks: nothing to report on (give --groups, --preset or --spec)")
     protocol = protocol or Protocol()
+    seen: set[str] = set()
+    for s in specs:
+        if s.name in seen:
+            raise UserError(
+                f"networks: two networks are named {s.name!r}; give one another name "
+                "(the name field of its spec file)"
+            )
+        seen.add(s.name)
+    layer_file_names([s.name for s in specs])  # names that clash as files fail before measuring
     rows = [network_row(s) for s in specs]
     backends = as_backends(backend) if backend else []
     env = run_environment()
@@ -610,17 +620,42 @@ def _json_default(value):
 
 
 def _write_json(path: Path, doc) -> None:
-    path.write_text(json.dumps(doc, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    write_new(path, json.dumps(doc, indent=2, default=_json_default) + "\n", "out")
 
 
 def _write_csv(path: Path, rows: Sequence[dict]) -> None:
-    path.write_text(render(rows, [], "csv") if rows else "", encoding="utf-8")
+    write_new(path, render(rows, [], "csv") if rows else "", "out")
+
+
+def layer_file_names(names: Sequence[str]) -> dict[str, str]:
+    """Network name -> its file name in data/layers/ (``safe_file_name``; never a path).
+
+    Two networks whose names give the same file are a ``UserError``.
+    """
+    out: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for name in names:
+        fname = safe_file_name(name, ".csv")
+        other = seen.setdefault(fname.casefold(), name)
+        if other != name:
+            raise UserError(
+                f"networks: {name!r} and {other!r} would both be written as data/layers/{fname}; "
+                "rename one"
+            )
+        out[name] = fname
+    return out
 
 
 def check_report_folder(out: str | Path) -> Path:
     """Fail early (``UserError``) when ``out`` cannot become a report folder: it is a file, a
     folder that is not an earlier report and not empty, or its parent is not writable."""
-    p = Path(out)
+    p = Path(os.path.realpath(out))  # a symlink: the report replaces the folder it points to
+    here = Path.cwd().resolve()
+    if p == here or p in here.parents:
+        raise UserError(
+            f"out: {out} is the current folder or one that holds it; give a new folder "
+            "for the report"
+        )
     if p.exists() and not p.is_dir():
         raise UserError(f"out: {p} is an existing file; give a folder for the report")
     if p.is_dir() and any(p.iterdir()) and not (p / MARKER).exists():
@@ -646,41 +681,37 @@ def write_report(
     import plotly.offline
 
     out = check_report_folder(out)
+    kept = "; the old report is kept" if out.exists() else ""
     try:
-        out.resolve().parent.mkdir(parents=True, exist_ok=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UserError(f"out: cannot create {out.parent}: {e.strerror}") from None
     notes: list[str] = list(data.notes)
     figures = report_figures(data)
     texts = finding_texts(data)
+    layer_files = layer_file_names(list(data.layers))
     try:
-        tmp = Path(
-            tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.resolve().parent)
-        )
+        tmp = make_temp_folder(out.parent, out.name)
     except OSError as e:
-        raise UserError(f"out: cannot write in {out.resolve().parent}: {e.strerror}") from None
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a report is meant to be shared
+        raise UserError(f"out: cannot write in {out.parent}: {e.strerror}") from None
+    # mkdtemp makes it private; a report is meant to be shared
+    os.chmod(tmp, 0o777 & ~current_umask())
     try:
-        (tmp / MARKER).write_text("made by shufflenet-cli report\n", encoding="utf-8")
-        (tmp / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+        write_new(tmp / MARKER, "made by shufflenet-cli report\n", "out")
+        write_new(tmp / "plotly.min.js", plotly.offline.get_plotlyjs(), "out")
         plots = tmp / "plots"
         plots.mkdir()
         for key, _title, fig in figures:
-            fig.write_html(
-                plots / f"{key}.html",
-                include_plotlyjs="../plotly.min.js",
-                config={"displaylogo": False},
+            html_text = fig.to_html(
+                include_plotlyjs="../plotly.min.js", config={"displaylogo": False}
             )
+            write_new(plots / f"{key}.html", html_text, "out")
         pngs: set[str] = set()
         if png:
             pngs, note = _write_pngs(figures, plots)
             notes += [note] if note else []
-        (tmp / "index.html").write_text(_index_html(data, figures, texts, footer), encoding="utf-8")
-        (tmp / "report.md").write_text(
-            _report_md(data, figures, texts, footer, pngs), encoding="utf-8"
-        )
+        write_new(tmp / "index.html", _index_html(data, figures, texts, footer), "out")
+        write_new(tmp / "report.md", _report_md(data, figures, texts, footer, pngs), "out")
         d = tmp / "data"
         (d / "layers").mkdir(parents=True)
         stage_times = [{"network": b["name"], **s} for b in data.breakdowns for s in b["stages"]]
@@ -698,8 +729,11 @@ def write_report(
         _write_json(d / "findings.json", texts)
         _write_json(d / "environment.json", data.environment)
         for name, frame in data.layers.items():
-            frame.to_csv(d / "layers" / f"{name}.csv", index=False)
+            write_new(d / "layers" / layer_files[name], frame.to_csv(index=False), "out")
         _swap_in(tmp, out)
+    except OSError as e:  # a full disk while making folders or PNGs, or the rename
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(f"out: cannot write the report {out}: {e.strerror}{kept}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -736,7 +770,7 @@ def _swap_in(tmp: Path, out: Path) -> None:
     """Rename the finished folder into place; an earlier report is moved aside, then removed."""
     old = None
     if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.resolve().parent))
+        old = Path(tempfile.mkdtemp(prefix=temp_prefix(out.name) + "old-", dir=out.parent))
         os.rmdir(old)
         os.replace(out, old)
     os.replace(tmp, out)
