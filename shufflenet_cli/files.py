@@ -222,17 +222,24 @@ def write_atomic(path: str | Path, text: str | bytes, what: str = "output") -> P
 
 
 def check_output_folder(out: str | Path, marker: str, what: str) -> Path:
-    """Fail early (``UserError``) when ``out`` cannot become a folder of ours: it is a file, a
-    non-empty folder without our ``marker`` file (so not made by an earlier run), or no folder
-    above it can be written."""
-    p = Path(out)
+    """Fail early (``UserError``) when ``out`` cannot become a folder of ours (a report, a
+    bundle): it is the current folder or holds it, a file, a non-empty folder without our
+    ``marker`` file (so not made by an earlier run), or no folder above it can be written.
+    A symlink is followed: the folder it points to is the one replaced."""
+    p = Path(os.path.realpath(out))
+    here = Path.cwd().resolve()
+    if p == here or p in here.parents:
+        raise UserError(
+            f"out: {out} is the current folder or one that holds it; give a new folder for "
+            f"the {what}"
+        )
     if p.exists() and not p.is_dir():
         raise UserError(f"out: {p} is an existing file; give a folder for the {what}")
     if p.is_dir() and any(p.iterdir()) and not (p / marker).exists():
         raise UserError(
             f"out: {p} is a folder that is not a shufflenet-cli {what}; give a new or empty folder"
         )
-    probe = p.resolve().parent
+    probe = p.parent
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir():
@@ -248,7 +255,7 @@ def folder_beside(out: Path) -> Path:
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+        tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out.name), suffix=".tmp", dir=parent))
     except OSError as e:
         raise UserError(f"out: cannot write in {parent}: {e.strerror}") from None
     umask = os.umask(0)
@@ -264,7 +271,7 @@ def swap_in(tmp: Path, out: Path) -> None:
 
     old = None
     if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.resolve().parent))
+        old = Path(tempfile.mkdtemp(prefix=temp_prefix(out.name) + "old-", dir=out.parent))
         os.rmdir(old)
         os.replace(out, old)
     os.replace(tmp, out)

@@ -25,7 +25,6 @@ import html
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,14 @@ from ..explore.compare import PAPER_PAIRS, as_backends, pair_row
 from ..explore.findings import latency_front, measured, predictor_stats
 from ..explore.profile import MOBILENET_WIDTHS, network_row, resolve_networks
 from ..explore.sources import measure_sources
-from ..files import current_umask, make_temp_folder, safe_file_name, temp_prefix, write_new
+from ..files import (
+    check_output_folder,
+    current_umask,
+    make_temp_folder,
+    safe_file_name,
+    swap_in,
+    write_new,
+)
 from ..measure.environment import run_environment
 from ..measure.protocol import Protocol
 from ..model.rules import mobilenet_spec
@@ -647,30 +653,10 @@ def layer_file_names(names: Sequence[str]) -> dict[str, str]:
 
 
 def check_report_folder(out: str | Path) -> Path:
-    """Fail early (``UserError``) when ``out`` cannot become a report folder: it is a file, a
-    folder that is not an earlier report and not empty, or its parent is not writable."""
-    p = Path(os.path.realpath(out))  # a symlink: the report replaces the folder it points to
-    here = Path.cwd().resolve()
-    if p == here or p in here.parents:
-        raise UserError(
-            f"out: {out} is the current folder or one that holds it; give a new folder "
-            "for the report"
-        )
-    if p.exists() and not p.is_dir():
-        raise UserError(f"out: {p} is an existing file; give a folder for the report")
-    if p.is_dir() and any(p.iterdir()) and not (p / MARKER).exists():
-        raise UserError(
-            f"out: {p} is a folder that is not a shufflenet-cli report; give a new or empty folder"
-        )
-    parent = p.resolve().parent
-    probe = parent
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise UserError(f"out: {probe} is a file, not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UserError(f"out: folder {probe} is not writable")
-    return p
+    """Fail early (``UserError``) when ``out`` cannot become a report folder
+    (``files.check_output_folder``: a file, the current folder, a folder that is not an
+    earlier report and not empty, or an unwritable parent); returns the folder to write."""
+    return check_output_folder(out, MARKER, "report")
 
 
 def write_report(
@@ -730,7 +716,7 @@ def write_report(
         _write_json(d / "environment.json", data.environment)
         for name, frame in data.layers.items():
             write_new(d / "layers" / layer_files[name], frame.to_csv(index=False), "out")
-        _swap_in(tmp, out)
+        swap_in(tmp, out)
     except OSError as e:  # a full disk while making folders or PNGs, or the rename
         shutil.rmtree(tmp, ignore_errors=True)
         raise UserError(f"out: cannot write the report {out}: {e.strerror}{kept}") from None
@@ -764,18 +750,6 @@ def _write_pngs(figures, folder: Path) -> tuple[set[str], str | None]:
         first_sentence = " ".join(str(e).split()).split(". ")[0].rstrip(".")[:200]
         return set(), f"png: {first_sentence}; wrote the HTML report without PNG files"
     return {key for key, _t, _f in figures}, None
-
-
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Rename the finished folder into place; an earlier report is moved aside, then removed."""
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=temp_prefix(out.name) + "old-", dir=out.parent))
-        os.rmdir(old)
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def build_report(
