@@ -648,7 +648,7 @@ def output_cases(mount: bool) -> list[Case]:
                 f"report spec with {label}",
                 setup,
                 (0, 2),
-                only_these("s.yaml", "r"),
+                made_or_refused("s.yaml"),
             )
         )
 
@@ -678,7 +678,7 @@ def output_cases(mount: bool) -> list[Case]:
             "two names, one file name",
             clash_files,
             (0, 2),
-            only_these("a.yaml", "b.yaml", "r"),
+            made_or_refused("a.yaml", "b.yaml"),
         )
     )
     cases.append(
