@@ -243,9 +243,11 @@ def memory_limit_bytes() -> tuple[int, str]:
     return min(limits)
 
 
-# A measured forward pass (eager, batch 1, 1000-2000 px; benchmarks/hostile_cases.py) grows
-# the process by 3.8-4.7x the live activations ``peak_memory_bytes`` counts: convolution
-# workspaces, the backend check's reference output, the allocator's kept memory.
+# measure_latency (eager, batch 1) at 1000 and 2000 px grew the process (VmPeak and VmHWM
+# from /proc/self/status, before and after) by 3.8-4.7x the live activations
+# ``peak_memory_bytes`` counts, for ShuffleNet 1x g3 and MobileNet 0.5 (2026-11-29, one-off
+# measurement): convolution workspaces, the backend check's reference output, the allocator's
+# kept memory.
 FORWARD_OVERHEAD = 5
 
 
