@@ -228,7 +228,9 @@ def test_a_bundle_run_without_torch_agrees_with_onnxruntime_here(tmp_path, run_p
     )
     assert pip.returncode == 0, pip.stderr[-2000:]
     for module in ("torch", "shufflenet_cli"):
-        absent = subprocess.run([python, "-c", f"import {module}"], capture_output=True, env=env)
+        absent = subprocess.run(
+            [python, "-c", f"import {module}"], capture_output=True, env=env, cwd=tmp_path
+        )
         assert absent.returncode != 0, f"{module} is importable in the bare environment"
 
     bundle = tmp_path / "bundle"
