@@ -58,8 +58,9 @@ class Measurement:
         run (and the Ray node it ran on), then what could not be measured."""
         env = self.environment
         lines = list(env.get("devices", []))
-        if self.here:
-            lines.append(self.protocol.footer(env))
+        if self.here:  # the protocol line names only the backends measured by this run
+            here = ",".join(b for b in self.backends if "@" not in b)
+            lines.append(self.protocol.footer({**env, "backend": here or env.get("backend")}))
             if env.get("measured_on"):
                 lines.append(f"Measured on the Ray node {env['measured_on']} (--ray).")
         return [*lines, *self.notes]
