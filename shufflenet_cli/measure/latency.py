@@ -29,18 +29,14 @@ The protocol, and why:
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import math
-import os
-import platform
 import statistics
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from ..model.spec import NetworkSpec
+from . import runner
 from .environment import cpu_model, measured_environment  # noqa: F401  (cpu_model re-exported)
 from .protocol import (  # noqa: F401  (re-exported: the protocol's constants)
     DEFAULT_WARMUP_TIME,
@@ -52,6 +48,11 @@ from .protocol import (  # noqa: F401  (re-exported: the protocol's constants)
     NOISY_NOTE,
     Protocol,
 )
+
+# The load detector, allocator policy and fault counter live in the standalone runner (it is
+# copied into bundles, so measure.py on a device runs the same code); re-exported here.
+from .runner import CpuLoad, allocator_policy  # noqa: F401
+from .runner import minor_faults as _minor_faults  # noqa: F401
 
 
 @dataclass
@@ -79,70 +80,6 @@ class LatencyResult:
         return asdict(self)
 
 
-class CpuLoad:
-    """CPU time of the whole machine (/proc/stat) and of this process, to see other load.
-
-    ``CpuLoad.sample()`` before a window, ``.other_cores_busy()`` after it: the average number
-    of cores that other processes kept busy meanwhile (0 where /proc/stat is unavailable).
-    """
-
-    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-    def __init__(self, machine_busy_s: float | None, own_s: float, wall: float):
-        self.machine_busy_s, self.own_s, self.wall = machine_busy_s, own_s, wall
-
-    @staticmethod
-    def _machine_busy() -> float | None:
-        try:
-            with open("/proc/stat", encoding="ascii") as f:
-                fields = f.readline().split()[1:]
-        except OSError:
-            return None
-        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
-        return (user + nice + system + irq + softirq + steal) / CpuLoad.TICK
-
-    @classmethod
-    def sample(cls) -> CpuLoad:
-        """The counters now."""
-        t = os.times()
-        return cls(cls._machine_busy(), t.user + t.system, time.perf_counter())
-
-    def other_cores_busy(self) -> float:
-        """Cores other processes kept busy since this sample (averaged over the wall time)."""
-        now = CpuLoad.sample()
-        if self.machine_busy_s is None or now.machine_busy_s is None:
-            return 0.0
-        wall = now.wall - self.wall
-        other = (now.machine_busy_s - self.machine_busy_s) - (now.own_s - self.own_s)
-        return max(0.0, other) / wall if wall > 0 else 0.0
-
-
-# glibc's mallopt parameters (malloc.h): keep freed memory, never mmap a block
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_MAX = -1, -2, -4
-_KEEP = {_M_TRIM_THRESHOLD: 2**31 - 1, _M_TOP_PAD: 64 << 20, _M_MMAP_MAX: 0}
-
-
-@functools.lru_cache(maxsize=1)
-def _mallopt():
-    """Glibc's ``mallopt`` through ctypes, or None on another C library or platform."""
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc.mallopt
-    except (OSError, AttributeError):
-        return None
-
-
-def allocator_policy() -> str:
-    """How the protocol sets the C allocator here (recorded with every latency figure)."""
-    return (
-        "glibc, freed memory kept (mallopt)"
-        if _mallopt() is not None
-        else "system default (not glibc)"
-    )
-
-
 @functools.lru_cache(maxsize=1)  # once per process: the policy stays
 def keep_freed_memory() -> bool:
     """Make glibc keep freed memory in this process from now on, so no call pays page faults
@@ -152,23 +89,10 @@ def keep_freed_memory() -> bool:
     them see the same allocator. It is not undone: once any ``mallopt`` setting is made, glibc
     never returns to its adaptive thresholds, and its fixed defaults would make later work
     page-fault more than in a fresh process. The cost is that the process keeps the memory it
-    has freed (the activations of the largest network measured) until it exits.
+    has freed (the activations of the largest network measured) until it exits. (The bundle's
+    standalone runner applies the same policy: ``runner.keep_freed_memory``.)
     """
-    mallopt = _mallopt()
-    if mallopt is None:
-        return False
-    for param, value in _KEEP.items():
-        mallopt(param, value)
-    return True
-
-
-def _minor_faults() -> int:
-    """Minor page faults of this process so far (0 where getrusage is missing)."""
-    try:
-        import resource
-    except ImportError:
-        return 0
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    return runner.keep_freed_memory()
 
 
 def environment(threads: int, backend: str = "eager") -> dict:
