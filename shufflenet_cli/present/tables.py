@@ -84,8 +84,9 @@ def _jsonable(value: Any) -> Any:
 
 def infer_format(output: str | None, fmt: str | None, formats: Sequence[str] = FORMATS) -> str:
     """The output format: ``fmt`` when given, else what ``output``'s suffix says (.json, .csv,
-    .md), else 'table'. An explicit ``fmt`` that contradicts the suffix is a UserError, so
-    ``-o rows.csv --format json`` never writes JSON into a .csv file.
+    .md), else 'table'. An explicit ``fmt`` that contradicts the suffix, or a suffix naming a
+    format not in ``formats``, is a UserError, so ``-o rows.csv --format json`` never writes
+    JSON into a .csv file.
 
     >>> infer_format("rows.csv", None)
     'csv'
@@ -93,8 +94,11 @@ def infer_format(output: str | None, fmt: str | None, formats: Sequence[str] = F
     'table'
     """
     implied = FORMAT_BY_SUFFIX.get(Path(output).suffix.lower()) if output else None
-    if implied is not None and implied not in formats:
-        implied = None  # e.g. .yaml where the command cannot write YAML: no inference
+    if implied is not None and implied not in formats:  # e.g. .yaml from a command without it
+        raise UserError(
+            f"output: {output} names a {implied} file, which this command does not write "
+            f"(it writes {', '.join(formats)}); use another file name"
+        )
     if fmt is None:
         return implied or "table"
     if implied is not None and fmt != implied:
