@@ -149,10 +149,12 @@ def fit_columns(
 
     Returns ``(shown, widths, hidden)``. Shown are the non-``WIDE`` columns (all with
     ``wide``), less those that do not fit: the highest priority number goes first, the
-    rightmost among equals; ``ESSENTIAL`` columns stay. Each shown column is as wide as its
-    longest cell (cells never wrap) and its header's longest word (headers wrap between
-    words); width left over makes headers one line where it can. When even the kept columns
-    do not fit, the widths add up to more than ``width`` and the renderer shortens cells.
+    widest among ``EXTRA`` ones, else the rightmost; ``ESSENTIAL`` columns stay; then a
+    dropped column that fits in the room left comes back, narrowest first. Each shown column
+    is as wide as its longest cell (cells never wrap) and its header's longest word (headers
+    wrap between words); width left over makes headers one line where it can. When even the
+    kept columns do not fit, the widths add up to more than ``width`` and the renderer
+    shortens cells.
     """
     candidates = [c for c in columns if wide or c.priority < WIDE]
     texts = {c.key: [c.show(r) for r in rows] for c in candidates}
@@ -168,7 +170,16 @@ def fit_columns(
         if not droppable:
             break
         worst = max(c.priority for c in droppable)
-        shown.remove([c for c in droppable if c.priority == worst][-1])
+        pool = [c for c in droppable if c.priority == worst]
+        if worst >= EXTRA:  # details: the widest goes first, so more of them stay
+            pool = sorted(pool, key=lambda c: widths[c.key])
+        shown.remove(pool[-1])
+    # a narrow column dropped on the way may fit in the room a wider one left
+    for c in sorted(candidates, key=lambda c: (c.priority, widths[c.key])):  # narrow first
+        if c not in shown:
+            trial = [x for x in candidates if x in shown or x is c]
+            if _table_width([widths[x.key] for x in trial]) <= width:
+                shown = trial
     spare = width - _table_width([widths[c.key] for c in shown])
     # spare room lowers the header: widen the tallest headers together while it lasts
     while shown and spare > 0:
