@@ -147,7 +147,8 @@ def test_infer_format():
     assert infer_format("a.txt", "json") == "json"
     assert infer_format("a.json", "json") == "json"
     assert infer_format("spec.yaml", None, ("table", "yaml")) == "yaml"
-    assert infer_format("spec.yaml", None) == "table"  # a command without YAML output
+    with pytest.raises(UserError, match="does not write"):
+        infer_format("spec.yaml", None)  # a command without YAML output
     with pytest.raises(UserError, match="names a csv file"):
         infer_format("a.csv", "markdown")
 

@@ -84,8 +84,9 @@ def _jsonable(value: Any) -> Any:
 
 def infer_format(output: str | None, fmt: str | None, formats: Sequence[str] = FORMATS) -> str:
     """The output format: ``fmt`` when given, else what ``output``'s suffix says (.json, .csv,
-    .md), else 'table'. An explicit ``fmt`` that contradicts the suffix is a UserError, so
-    ``-o rows.csv --format json`` never writes JSON into a .csv file.
+    .md), else 'table'. An explicit ``fmt`` that contradicts the suffix, or a suffix naming a
+    format not in ``formats``, is a UserError, so ``-o rows.csv --format json`` never writes
+    JSON into a .csv file.
 
     >>> infer_format("rows.csv", None)
     'csv'
@@ -93,8 +94,11 @@ def infer_format(output: str | None, fmt: str | None, formats: Sequence[str] = F
     'table'
     """
     implied = FORMAT_BY_SUFFIX.get(Path(output).suffix.lower()) if output else None
-    if implied is not None and implied not in formats:
-        implied = None  # e.g. .yaml where the command cannot write YAML: no inference
+    if implied is not None and implied not in formats:  # e.g. .yaml from a command without it
+        raise UserError(
+            f"output: {output} names a {implied} file, which this command does not write "
+            f"(it writes {', '.join(formats)}); use another file name"
+        )
     if fmt is None:
         return implied or "table"
     if implied is not None and fmt != implied:
@@ -145,10 +149,12 @@ def fit_columns(
 
     Returns ``(shown, widths, hidden)``. Shown are the non-``WIDE`` columns (all with
     ``wide``), less those that do not fit: the highest priority number goes first, the
-    rightmost among equals; ``ESSENTIAL`` columns stay. Each shown column is as wide as its
-    longest cell (cells never wrap) and its header's longest word (headers wrap between
-    words); width left over makes headers one line where it can. When even the kept columns
-    do not fit, the widths add up to more than ``width`` and the renderer shortens cells.
+    widest among ``EXTRA`` ones, else the rightmost; ``ESSENTIAL`` columns stay; then a
+    dropped column that fits in the room left comes back, narrowest first. Each shown column
+    is as wide as its longest cell (cells never wrap) and its header's longest word (headers
+    wrap between words); width left over makes headers one line where it can. When even the
+    kept columns do not fit, the widths add up to more than ``width`` and the renderer
+    shortens cells.
     """
     candidates = [c for c in columns if wide or c.priority < WIDE]
     texts = {c.key: [c.show(r) for r in rows] for c in candidates}
@@ -164,7 +170,16 @@ def fit_columns(
         if not droppable:
             break
         worst = max(c.priority for c in droppable)
-        shown.remove([c for c in droppable if c.priority == worst][-1])
+        pool = [c for c in droppable if c.priority == worst]
+        if worst >= EXTRA:  # details: the widest goes first, so more of them stay
+            pool = sorted(pool, key=lambda c: widths[c.key])
+        shown.remove(pool[-1])
+    # a narrow column dropped on the way may fit in the room a wider one left
+    for c in sorted(candidates, key=lambda c: (c.priority, widths[c.key])):  # narrow first
+        if c not in shown:
+            trial = [x for x in candidates if x in shown or x is c]
+            if _table_width([widths[x.key] for x in trial]) <= width:
+                shown = trial
     spare = width - _table_width([widths[c.key] for c in shown])
     # spare room lowers the header: widen the tallest headers together while it lasts
     while shown and spare > 0:
