@@ -49,7 +49,7 @@ def main() -> None:
     today = load_space(str(ROOT / "presets" / "search-latency.yaml"))
     predicted = copy.deepcopy(today)
     predicted.minimize = ["predicted_latency" if o == "latency" else o for o in today.minimize]
-    kwargs = dict(latency_kwargs={"backend": args.backend}, cache_dir=args.cache)
+    kwargs = dict(backend=args.backend, cache_dir=args.cache)
     fronts = {}
     for label, space in (("analytic phase 1 (today)", today), ("predicted phase 1", predicted)):
         t0 = time.perf_counter()
@@ -78,16 +78,16 @@ def main() -> None:
     )
     print(f"\nboth fronts remeasured together ({args.backend}, 1 thread); hypervolume ref {ref}")
     for label, result in fronts.items():
-        rows = [dict(r, latency=latency[r["key"]]) for r in result.front]
-        front = pareto_front(rows, ["latency", "macs"])
-        hv = hypervolume([(r["latency"], r["macs"] / 1e6) for r in front], ref)
+        rows = [dict(r, latency_ms=latency[r["key"]]) for r in result.front]
+        front = pareto_front(rows, ["latency_ms", "macs"])
+        hv = hypervolume([(r["latency_ms"], r["macs"] / 1e6) for r in front], ref)
         print(f"\n{label}: hypervolume {hv:.1f} (ms x MMACs), {len(front)} on the remeasured front")
         print("| candidate | latency (ms) | predicted (ms) | MACs (M) |")
         print("|---|---:|---:|---:|")
-        for r in sorted(rows, key=lambda r: r["latency"]):
-            pred = r.get("predicted_latency")
+        for r in sorted(rows, key=lambda r: r["latency_ms"]):
+            pred = r.get("latency_predicted_ms")
             print(
-                f"| {r['name']} | {r['latency']:.2f} | "
+                f"| {r['name']} | {r['latency_ms']:.2f} | "
                 f"{'-' if pred is None else f'{pred:.2f}'} | {r['macs'] / 1e6:.1f} |"
             )
 
