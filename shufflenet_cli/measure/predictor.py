@@ -63,7 +63,6 @@ from .latency import CpuLoad, keep_freed_memory
 from .protocol import (
     DEFAULT_WARMUP_TIME,
     DEFAULT_WINDOW_TIME,
-    DEFAULT_WINDOWS,
     LOAD_THRESHOLD,
     MAX_REDO,
 )
@@ -324,16 +323,19 @@ def time_kernels(
     window: float = KERNEL_WINDOW,
     progress: Progress | None = None,
     networks: Sequence[NetworkSpec] = (),
-) -> tuple[dict[str, float], dict[str, float]]:
+    network_rounds: int | None = None,
+) -> tuple[dict[str, float], dict[str, list[float]]]:
     """Seconds per call of each unit run alone on ``backend``, and of each of ``networks``.
 
-    Returns ``({kernel_key: seconds}, {network name: seconds})``. The protocol, in small:
-    threads set, allocator steady, warm-up, then ``rounds`` rounds over all kernels and
+    Returns ``({kernel_key: seconds}, {network name: [seconds per window]})``. The
+    protocol, in small: threads set, allocator steady, warm-up, then ``rounds`` rounds over all kernels and
     networks together (so drift and other processes' load hit kernels and the networks
     they are fitted to alike), each window a ``blocked_autorange`` (``window`` seconds for a
     kernel, the protocol's window for a network); a window under other processes' load is
-    redone up to ``MAX_REDO`` times. A time is the median of its windows. ``progress`` is
-    called once per kernel or network prepared and once per each per round.
+    redone up to ``MAX_REDO`` times. A kernel's time is the median of its windows.
+    ``network_rounds`` (default ``rounds``) rounds are run when networks need more windows
+    than kernels; kernels are timed in the first ``rounds`` of them. ``progress`` is called
+    once per kernel or network prepared and once per window.
     """
     import torch
     from torch.utils.benchmark import Timer
@@ -368,9 +370,16 @@ def time_kernels(
                     progress(f"prepare {spec.name}")
             samples: dict = {k: [] for k in timers}
             keys = list(timers)
-            for r in range(rounds):
+            total_rounds = max(rounds, network_rounds or rounds)
+            # kernels' rounds spread over the networks' rounds, so both see the same drift
+            kernel_rounds = {
+                round(i * (total_rounds - 1) / max(rounds - 1, 1)) for i in range(rounds)
+            }
+            for r in range(total_rounds):
                 shift = (r * 7) % max(len(keys), 1)  # rotate: no kernel always follows one
                 for key in keys[shift:] + keys[:shift]:
+                    if not isinstance(key, tuple) and r not in kernel_rounds:
+                        continue
                     length = DEFAULT_WINDOW_TIME if isinstance(key, tuple) else window
                     for _attempt in range(MAX_REDO + 1):
                         before = CpuLoad.sample()
@@ -383,7 +392,7 @@ def time_kernels(
     finally:
         torch.set_num_threads(previous)
     kernels = {k: statistics.median(v) for k, v in samples.items() if isinstance(k, str)}
-    whole = {k[1]: statistics.median(v) for k, v in samples.items() if isinstance(k, tuple)}
+    whole = {k[1]: v for k, v in samples.items() if isinstance(k, tuple)}
     return kernels, whole
 
 
@@ -676,10 +685,8 @@ def calibrate(
         if spec.name not in whole:
             continue
         features.append(network_features(calib.kernels, build_plan(spec)))
-        measured.append(whole[spec.name])
-        calib.networks.append(
-            {"name": spec.name, "latency_ms": whole[spec.name] * 1e3, **features[-1]}
-        )
+        measured.append(statistics.median(whole[spec.name]))
+        calib.networks.append({"name": spec.name, "latency_ms": measured[-1] * 1e3, **features[-1]})
     if not measured:
         raise UserError(f"backend: {backend} could not run any calibration network")
     calib.terms = fit_network_terms(features, measured)
@@ -773,14 +780,15 @@ class Predictor:
         missing = [u for u in plan_units(plans) if not self.calibrated(u)]
         if not missing:
             return 0
-        self.calib.kernels.update(
-            time_kernels(missing, self.backend, self.threads, progress=progress)[0]
-        )
-        for u in missing:
-            self._unit_s.pop(u, None)
-        save_calibration(self.calib, self.cache_dir)
-        self.measured_on_demand += len(missing)
+        self.add(time_kernels(missing, self.backend, self.threads, progress=progress)[0])
         return len(missing)
+
+    def add(self, kernels: dict[str, float]) -> None:
+        """Add measured kernel times (``{kernel_key: seconds}``) and save the cache."""
+        self.calib.kernels.update(kernels)
+        self._unit_s.clear()
+        save_calibration(self.calib, self.cache_dir)
+        self.measured_on_demand += len(kernels)
 
     def seen_units(self) -> list[Unit]:
         """The units this predictor has given a time for so far."""
@@ -922,6 +930,9 @@ def accuracy(predicted: Sequence[float], measured: Sequence[float]) -> dict:
     }
 
 
+VALIDATION_WINDOWS = 10  # windows per held-out network (timed beside the new kernels)
+
+
 def validate(
     backend: str = "eager",
     threads: int = 1,
@@ -934,19 +945,20 @@ def validate(
     """Predict and measure ``n`` random held-out networks (``random_networks``).
 
     Two predictions per network: ``model`` (the regression for every kernel the calibration
-    lacks, as search screening does) made before anything is measured, then ``lookup`` (those
-    kernels measured on demand and cached, as ``profile --predict`` does). Then every network
-    is measured with the latency protocol. Returns ``{"rows": [...], "lookup": accuracy,
-    "model": accuracy}``.
+    lacks, as search screening does) made before anything is timed, then ``lookup`` (those
+    kernels timed on demand and cached, as ``profile --predict`` does). The held-out networks
+    are timed whole in the same interleaved rounds as those kernels (``VALIDATION_WINDOWS``
+    windows of the protocol's length each, warm-up, load redo; median of windows, IQR), so a
+    shared machine's drift hits a network and the kernels it is predicted from alike; the
+    prediction never sees the network's own time. Returns ``{"rows": [...], "lookup":
+    accuracy, "model": accuracy}``.
     """
-    from .latency import measure_latency
-
     predictor = Predictor.load(backend, threads, cache_dir=cache_dir)
     specs = random_networks(n, seed)
     plans = [build_plan(s) for s in specs]
     model_ms = [predictor.plan_ms(p) for p in plans]
     missing = [u for u in plan_units(plans) if not predictor.calibrated(u)]
-    total = len(missing) * (KERNEL_ROUNDS + 1) + n * (DEFAULT_WINDOWS + 1)
+    total = len(missing) * (KERNEL_ROUNDS + 1) + n * (VALIDATION_WINDOWS + 1)
     done = [0]
 
     def tick(step: str) -> None:
@@ -954,22 +966,33 @@ def validate(
         if progress:
             progress(done[0], total, step)
 
-    predictor.ensure(plans, progress=tick)
+    kernels, whole = time_kernels(
+        missing,
+        backend,
+        threads,
+        progress=tick,
+        networks=specs,
+        network_rounds=VALIDATION_WINDOWS,
+    )
+    predictor.add(kernels)
     lookup_ms = [predictor.plan_ms(p) for p in plans]
-    results = measure_latency(specs, threads=threads, backend=backend, progress=tick)
     rows = []
-    for spec, plan, mp, lp, r in zip(specs, plans, model_ms, lookup_ms, results):
-        rows.append(
-            {
-                "name": spec.name,
-                "family": spec.family,
-                "latency_ms": None if r.error else r.median_ms,
-                "latency_spread_ms": None if r.error else r.spread_ms,
-                "latency_predicted_ms": lp,
-                "latency_model_ms": mp,
-                "units": _unit_calls(plan),
-            }
-        )
+    for spec, plan, mp, lp in zip(specs, plans, model_ms, lookup_ms):
+        windows = whole.get(spec.name)
+        row = {
+            "name": spec.name,
+            "family": spec.family,
+            "latency_ms": None,
+            "latency_spread_ms": None,
+            "latency_predicted_ms": lp,
+            "latency_model_ms": mp,
+            "units": _unit_calls(plan),
+        }
+        if windows:
+            ms = sorted(w * 1e3 for w in windows)
+            q = statistics.quantiles(ms, n=4, method="inclusive")
+            row.update(latency_ms=statistics.median(ms), latency_spread_ms=q[2] - q[0])
+        rows.append(row)
     ok = [r for r in rows if r["latency_ms"] is not None]
     measured = [r["latency_ms"] for r in ok]
     return {
