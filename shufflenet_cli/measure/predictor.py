@@ -328,8 +328,8 @@ def time_kernels(
     """Seconds per call of each unit run alone on ``backend``, and of each of ``networks``.
 
     Returns ``({kernel_key: seconds}, {network name: [seconds per window]})``. The
-    protocol, in small: threads set, allocator steady, warm-up, then ``rounds`` rounds over all kernels and
-    networks together (so drift and other processes' load hit kernels and the networks
+    protocol, in small: threads set, allocator steady, warm-up, then ``rounds`` rounds over
+    all kernels and networks together (so drift and other processes' load hit kernels and the networks
     they are fitted to alike), each window a ``blocked_autorange`` (``window`` seconds for a
     kernel, the protocol's window for a network); a window under other processes' load is
     redone up to ``MAX_REDO`` times. A kernel's time is the median of its windows.
