@@ -328,13 +328,13 @@ def time_kernels(
     """Seconds per call of each unit run alone on ``backend``, and of each of ``networks``.
 
     Returns ``({kernel_key: seconds}, {network name: [seconds per window]})``. The
-    protocol, in small: threads set, allocator steady, warm-up, then ``rounds`` rounds over
-    all kernels and networks together (so drift and other processes' load hit kernels and the networks
-    they are fitted to alike), each window a ``blocked_autorange`` (``window`` seconds for a
-    kernel, the protocol's window for a network); a window under other processes' load is
-    redone up to ``MAX_REDO`` times. A kernel's time is the median of its windows.
-    ``network_rounds`` (default ``rounds``) rounds are run when networks need more windows
-    than kernels; kernels are timed in the first ``rounds`` of them. ``progress`` is called
+    protocol, in small: threads set, allocator steady, warm-up, then rounds over all kernels
+    and networks together (so drift and other processes' load hit kernels and the networks
+    they are compared with alike), each window a ``blocked_autorange`` (``window`` seconds
+    for a kernel, the protocol's window for a network); a window under other processes' load
+    is redone up to ``MAX_REDO`` times. A kernel's time is the median of its ``rounds``
+    windows; with ``network_rounds`` > ``rounds`` the networks get that many windows and the
+    kernels' rounds are spread among them. ``progress`` is called
     once per kernel or network prepared and once per window.
     """
     import torch
