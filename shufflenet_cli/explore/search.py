@@ -43,7 +43,7 @@ from ..errors import UserError
 from ..files import load_yaml
 from ..measure.protocol import Protocol
 from ..model import schema as S
-from ..model.cost import CostTotals, plan_cost, totals, traffic_bytes
+from ..model.cost import plan_totals, totals
 from ..model.plan import build_plan
 from ..model.rules import shufflenet_spec
 from ..model.spec import MAX_CHANNELS, MAX_RESOLUTION, MAX_UNITS, NetworkSpec, arch_id
@@ -457,18 +457,6 @@ def analytic_row(spec: NetworkSpec, plan=None) -> dict:
         "latency_noisy": None,
         "synflow": None,
     }
-
-
-def plan_totals(plan) -> CostTotals:
-    """``cost.totals`` of a plan already built (fp32, batch 1)."""
-    c = plan_cost(plan)
-    return CostTotals(
-        c.params,
-        c.macs,
-        c.macs - c.macs_fc,
-        traffic_bytes(c.act_eager, c.weights_eager),
-        traffic_bytes(c.act_fused, c.weights_fused),
-    )
 
 
 def violated(space: SearchSpace, row: Mapping) -> list[str]:
