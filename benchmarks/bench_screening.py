@@ -1,10 +1,14 @@
 """Phase-1 screening rate of the search (analytic cost model, one core), beside fvcore.
 
-Run: python benchmarks/bench_screening.py
+Run: python benchmarks/bench_screening.py [--predict eager|onnxruntime] [--cache DIR]
 Screens the whole grid of presets/search-large.yaml, then times fvcore's FlopCountAnalysis on a
-few of the same candidates, and prints both rates and their ratio.
+few of the same candidates, and prints both rates and their ratio. With --predict, the grid is
+screened again with latency predicted from that backend's calibration (``calibrate`` first):
+every candidate gets ``predicted_latency``, kernels the calibration lacks come from its
+regression.
 """
 
+import argparse
 import time
 from pathlib import Path
 
@@ -15,6 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     """Print candidates/s for our screening and for fvcore on the same space."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--predict", choices=["eager", "onnxruntime"])
+    parser.add_argument("--cache")
+    args = parser.parse_args()
     space = load_space(str(ROOT / "presets" / "search-large.yaml"))
     cands = list(grid_candidates(space))
     t0 = time.perf_counter()
@@ -25,6 +33,20 @@ def main() -> None:
         f"duplicates, {len(result.rows)} feasible)"
     )
     print(f"phase 1 (cost model): {ours:,.0f} candidates/s")
+    if args.predict:
+        from shufflenet_cli.measure.predictor import Predictor
+
+        predictor = Predictor.load(args.predict, 1, cache_dir=args.cache, measure_missing=False)
+        t0 = time.perf_counter()
+        screen(space, cands, predictor=predictor)
+        rate = len(cands) / (time.perf_counter() - t0)
+        seen = predictor.seen_units()
+        calibrated = sum(predictor.calibrated(u) for u in seen)
+        print(
+            f"phase 1 (cost model + predicted latency, {args.predict}): {rate:,.0f} "
+            f"candidates/s; {len(seen)} distinct kernels, {calibrated} calibrated, "
+            f"{len(seen) - calibrated} from the regression"
+        )
 
     import logging
     import warnings

@@ -46,6 +46,14 @@ def measure_latency(specs, **kwargs):
     return _measure(specs, **kwargs)
 
 
+def predict_latency(spec, backend: str = "eager", threads: int = 1, **kwargs):
+    """Predicted latency (ms) from this machine's calibration (see
+    ``shufflenet_cli.measure.predictor.predict_latency``)."""
+    from .measure.predictor import predict_latency as _predict
+
+    return _predict(spec, backend, threads, **kwargs)
+
+
 __all__ = [
     "Analysis",
     "MobileNetSpec",
@@ -61,6 +69,7 @@ __all__ = [
     "load_spec",
     "measure_latency",
     "mobilenet_spec",
+    "predict_latency",
     "shufflenet_spec",
     "spec_from_dict",
     "spec_to_dict",

@@ -5,7 +5,7 @@ User mistakes (``UserError``, bad flags) become one line on stderr and exit code
 
 from __future__ import annotations
 
-from . import export, measure, network, profile, report, search  # noqa: F401  (each registers commands)
+from . import calibrate, export, measure, network, profile, report, search  # noqa: F401  (each registers commands)
 from .app import cli
 
 

@@ -272,6 +272,9 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict]] = {
     "ray": (("--ray",), dict(metavar="ADDRESS")),
     "device": (("--device",), dict(metavar="LABEL")),
     "ray_wait": (("--ray-wait",), dict(type=click.FloatRange(0.1, 3600), default=30.0)),
+    "predict": (("--predict",), dict(is_flag=True)),
+    "validate_n": (("--validate", "validate_n"), dict(type=_IDS(0, 1000), default=0)),
+    "cache_dir": (("--cache", "cache_dir"), dict(type=click.Path(file_okay=False))),
 }
 HELP = {
     "groups": "Group counts, comma-separated (e.g. 1,2,3,4,8); Table 1's channels for "
@@ -336,6 +339,12 @@ HELP = {
     "'shufflenet-cli[cluster]'; docs/ray-fleet.md).",
     "device": "With --ray: measure on the nodes carrying the custom resource device:LABEL.",
     "ray_wait": "Seconds to wait for the cluster and a node with the label (default 30).",
+    "predict": "Add latency_predicted_ms from this machine's calibration (`shufflenet-cli "
+    "calibrate`; kernels it lacks are measured first); with --no-latency, prediction alone.",
+    "validate_n": "Then predict and measure N random held-out networks and report the accuracy "
+    "(share within 5% and 10%, RMSE, Spearman).",
+    "cache_dir": "Folder of the latency calibration (default: the user's cache, "
+    "$XDG_CACHE_HOME/shufflenet-cli/latency).",
 }
 
 

@@ -20,7 +20,7 @@ from .options import (
 @network_options()
 @options("baseline")
 @protocol_options()
-@options("dtype", "crosscheck", "latency_from")
+@options("dtype", "crosscheck", "latency_from", "predict", "cache_dir")
 @fleet_options
 @output_options()
 def profile(
@@ -33,6 +33,8 @@ def profile(
     crosscheck,
     latency_from,
     fleet,
+    predict,
+    cache_dir,
     fmt,
     output,
 ) -> None:
@@ -46,13 +48,16 @@ def profile(
       shufflenet-cli profile --spec my-net.yaml --format json -o out.json
       shufflenet-cli profile --groups 1,3,8 --latency-from pi4.json   # measured on a Pi
       shufflenet-cli profile --groups 1,3,8 --ray head:6379 --device xeon
+      shufflenet-cli profile --groups 1,3,8 --no-latency --predict   # predicted, no timing
     """
     from ..explore.profile import profile_networks, resolve_networks
     from ..measure.backends import check_backend_name
 
     backends = [check_backend_name(b) for b in latency_backends(backends, latency_from, latency)]
     specs = resolve_networks(**networks)
-    counting = dict(baseline=baseline, dtype=dtype, crosscheck=crosscheck)
+    counting = dict(
+        baseline=baseline, dtype=dtype, crosscheck=crosscheck, predict=predict, cache_dir=cache_dir
+    )
     steps = protocol.steps(len(specs) + 1, len(backends)) if latency else 0
     measuring = dict(
         latency=latency,
@@ -63,5 +68,5 @@ def profile(
     )
     result = with_progress(steps, profile_networks, specs, **measuring, **counting)
     sources = result.environment.get("backend", "").split(",") if latency else []
-    columns = profile_columns(sources, crosscheck)
+    columns = profile_columns(sources, crosscheck, backends if predict else [])
     emit(result.rows, columns, fmt, output, footer=result.footer)

@@ -23,6 +23,7 @@ from .options import (
 @protocol_options(batch=False, repeat=False)
 @options("latency_from")
 @fleet_options
+@options("predict", "cache_dir")
 @output_options()
 def compare(
     networks,
@@ -32,6 +33,8 @@ def compare(
     protocol,
     latency_from,
     fleet,
+    predict,
+    cache_dir,
     fmt,
     output,
 ) -> None:
@@ -48,9 +51,15 @@ def compare(
       shufflenet-cli compare --groups 1,8 --scale 0.5 --baseline 0.25
       shufflenet-cli compare --backend eager,torchscript,onnxruntime
       shufflenet-cli compare --latency-from pi4.json --latency-from pixel7.json
+      shufflenet-cli compare --predict            # predicted latency beside measured
     """
     from ..explore.compare import as_backends, compare_networks, pairs_to_compare
-    from ..present.columns import COMPARE_COLUMNS, backend_columns, name_first_source
+    from ..present.columns import (
+        COMPARE_COLUMNS,
+        PREDICTED_PAIR_COLUMNS,
+        backend_columns,
+        name_first_source,
+    )
 
     pairs = pairs_to_compare(networks, baseline)
     backends = latency_backends(backends, latency_from, latency)
@@ -60,13 +69,14 @@ def compare(
     measuring = dict(
         latency=latency, protocol=protocol, backend=backends, latency_from=latency_from, fleet=fleet
     )
-    result = with_progress(steps, compare_networks, pairs, **measuring)
+    predicting = dict(predict=predict, cache_dir=cache_dir)
+    result = with_progress(steps, compare_networks, pairs, **measuring, **predicting)
     sources = result.environment["backend"].split(",") if latency else []
     columns = (
         name_first_source(COMPARE_COLUMNS, sources) + backend_columns(sources, True)
         if latency
         else [c for c in COMPARE_COLUMNS if not c.key.startswith("latency")]
-    )
+    ) + (PREDICTED_PAIR_COLUMNS if predict else [])
     emit(result.rows, columns, fmt, output, footer=result.footer)
 
 
@@ -76,7 +86,7 @@ def compare(
 @protocol_options(batch=False, repeat=False)
 @options("latency_from")
 @fleet_options
-@options("png", "out")
+@options("predict", "cache_dir", "png", "out")
 def report(
     networks,
     mobilenet_widths,
@@ -87,6 +97,8 @@ def report(
     protocol,
     latency_from,
     fleet,
+    predict,
+    cache_dir,
     png,
     out,
 ) -> None:
@@ -104,6 +116,7 @@ def report(
       shufflenet-cli report --backend channels_last --out reports/channels-last
       shufflenet-cli report --backend eager,onnxruntime --out reports/two-backends
       shufflenet-cli report --latency-from pi4.json --latency-from pixel7.json --out reports/devices
+      shufflenet-cli report --predict --out reports/predicted   # + plot i, predicted vs measured
     """
     from ..explore.compare import as_backends
     from ..model.spec import unique_networks
@@ -120,6 +133,7 @@ def report(
         latency=latency, protocol=protocol, backend=backends, latency_from=latency_from, fleet=fleet
     )
     profiling = dict(breakdown=extra, breakdown_runs=breakdown_runs, png=png)
+    profiling.update(predict=predict, cache_dir=cache_dir)
     path, notes = with_progress(steps, build_report, specs, out, **measuring, **profiling)
     for note in notes:
         click.echo(note, err=True)

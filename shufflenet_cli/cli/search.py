@@ -17,7 +17,7 @@ from .options import emit, fleet_options, options, output_options, progress_bar,
 @click.argument("space_file", metavar="SPACE.yaml", type=click.Path())
 @options("strategy", "trials", "seed", "measure_top", "store", "resume")
 @protocol_options(batch=False, repeat=False)
-@options("force", "write_specs", "plot")
+@options("force", "write_specs", "plot", "cache_dir")
 @fleet_options
 @output_options()
 def search(
@@ -35,6 +35,7 @@ def search(
     write_specs,
     plot,
     fleet,
+    cache_dir,
     fmt,
     output,
 ) -> None:
@@ -45,7 +46,10 @@ def search(
     the analytic cost model (no torch); phase 2 measures latency and the synflow proxy only for
     the analytic front (or --measure-top K), and keeps each measurement in --store as soon as
     it is made, so an interrupted search resumes with --resume without measuring anything
-    twice. A search measures on one backend (a front needs one latency).
+    twice. A search measures on one backend (a front needs one latency). With the objective
+    predicted_latency (or the constraint max_predicted_latency_ms) phase 1 also screens with
+    latency predicted from this machine's calibration for --backend (`shufflenet-cli
+    calibrate`), and phase 2 measures the predicted front.
 
     \b
     Examples:
@@ -78,7 +82,13 @@ def search(
         drawing = dict(strategy=strategy, trials=trials, seed=seed, measure_top=measure_top)
         measuring = dict(latency=latency, protocol=protocol, backend=backend, fleet=fleet)
         run = run_space_file(
-            space_file, store=store, resume=resume, **drawing, **measuring, progress=progress
+            space_file,
+            store=store,
+            resume=resume,
+            **drawing,
+            **measuring,
+            progress=progress,
+            cache_dir=cache_dir,
         )
     footer = list(run.footer)
     if write_specs:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from ..errors import UserError
 from ..measure.protocol import Protocol
 from ..model.spec import NetworkSpec, unique_networks
-from .profile import choose_baseline, network_row
+from .profile import add_predictions, choose_baseline, network_row
 from .sources import measure_sources
 
 # ShuffleNet paper, Table 5: the matched-complexity pairs (ShuffleNet preset, MobileNet preset).
@@ -103,6 +103,10 @@ def pair_row(row: dict, partner: dict) -> dict:
         out[f"{key}_ratio"] = (a / b) if (a is not None and b) else None
         noisy = key.replace("latency_ms_", "latency_noisy_")
         out[noisy] = bool(row.get(noisy) or partner.get(noisy))
+    if "latency_predicted_ms" in row:  # from this machine's calibration (--predict)
+        a, b = row.get("latency_predicted_ms"), partner.get("latency_predicted_ms")
+        out["latency_predicted_ms"], out["partner_latency_predicted_ms"] = a, b
+        out["latency_predicted_ms_ratio"] = (a / b) if (a is not None and b) else None
     out["latency_noisy"] = (
         bool(row.get("latency_noisy") or partner.get("latency_noisy"))
         if row.get("latency_ms") is not None
@@ -125,6 +129,8 @@ def compare_networks(
     threads: int | None = None,
     latency_from: Sequence = (),
     fleet=None,
+    predict: bool = False,
+    cache_dir: str | None = None,
 ) -> CompareResult:
     """Cost model (and measured latency) of every pair, with network / partner ratios.
 
@@ -132,7 +138,8 @@ def compare_networks(
     every ratio compares models timed side by side. ``backend`` is one name or several: the
     first fills ``latency_ms`` and its ratio, each one ``latency_ms_<backend>`` and
     ``latency_ms_<backend>_ratio``. A network a backend cannot run has no latency there; the
-    footer says why. ``threads`` overrides the protocol's.
+    footer says why. ``threads`` overrides the protocol's. ``predict`` adds the first
+    backend's ``latency_predicted_ms`` (this machine's calibration) and its ratio.
     """
     if not pairs:
         raise UserError("networks: nothing to compare")
@@ -156,6 +163,9 @@ def compare_networks(
             row.update(fields)
         env = measured.environment
         footer += measured.footer()
+    if predict:
+        first = as_backends(backend)[:1]
+        footer.append(add_predictions(list(rows.values()), specs, first, protocol, cache_dir))
     out = [pair_row(rows[(a.name, a.arch_key())], rows[(b.name, b.arch_key())]) for a, b in pairs]
     return CompareResult(out, env, footer)
 

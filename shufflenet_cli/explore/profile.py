@@ -144,6 +144,8 @@ def profile_networks(
     repeat_process: int | None = None,
     latency_from: Sequence = (),
     fleet=None,
+    predict: bool = False,
+    cache_dir: str | None = None,
 ) -> ProfileResult:
     """Cost model (and, with ``latency``, measured latency) for each network and the baseline.
 
@@ -154,6 +156,9 @@ def profile_networks(
     repeats; ``threads``, ``batch_size`` and ``repeat_process`` are shortcuts that override it.
     ``latency_from`` (results files of bundles measured on other devices) and ``fleet`` (a Ray
     fleet to measure on) go to ``explore.sources.measure_sources``.
+    ``predict`` adds ``latency_predicted_ms`` (and ``latency_predicted_ms_<backend>``) from this
+    machine's calibration (``measure.predictor``; kernels it lacks are measured first); it
+    needs no ``latency``.
     """
     if not specs:
         raise UserError("networks: nothing to profile (give --groups, --preset or --spec)")
@@ -204,6 +209,8 @@ def profile_networks(
             row["latency_rel"] = ms / base if ms is not None and base else None
         env.update(measured.environment)
         footer += measured.footer()
+    if predict:
+        footer.append(add_predictions(rows, all_specs, backends, protocol, cache_dir))
     if crosscheck:
         from ..measure.crosscheck import CROSSCHECK_NOTE, crosscheck_counts
 
@@ -211,3 +218,15 @@ def profile_networks(
             row.update(crosscheck_counts(s))
         footer.append(CROSSCHECK_NOTE)
     return ProfileResult(rows, baseline.name if baseline is not None else None, env, footer)
+
+
+def add_predictions(rows, specs, backends, protocol: Protocol, cache_dir=None) -> str:
+    """Add predicted-latency fields to ``rows`` (one per spec); returns the footer line."""
+    from ..measure.predictor import predicted_fields, prediction_note
+
+    if protocol.batch_size != 1:
+        raise UserError("predict: latency prediction is calibrated at batch size 1")
+    fields = predicted_fields(specs, backends, protocol.threads, cache_dir=cache_dir)
+    for row, f in zip(rows, fields):
+        row.update(f)
+    return prediction_note(backends, protocol.threads)

@@ -24,7 +24,9 @@ A space in YAML::
     objectives: {minimize: [macs, memory], maximize: []}   # also params, latency; synflow (max)
 
 Objectives: ``macs`` (multiply-adds), ``params``, ``memory`` (eager memory traffic bytes),
-``latency`` (measured ms), ``synflow`` (zero-cost proxy, maximised; a proxy, not accuracy).
+``latency`` (measured ms), ``predicted_latency`` (ms from this machine's calibration:
+screened in phase 1, measured in phase 2), ``synflow`` (zero-cost proxy, maximised; a proxy,
+not accuracy).
 """
 
 from __future__ import annotations
@@ -41,28 +43,34 @@ from ..errors import UserError
 from ..files import load_yaml
 from ..measure.protocol import Protocol
 from ..model import schema as S
-from ..model.cost import totals
+from ..model.cost import plan_totals, totals
+from ..model.plan import build_plan
 from ..model.rules import shufflenet_spec
 from ..model.spec import MAX_CHANNELS, MAX_RESOLUTION, MAX_UNITS, NetworkSpec, arch_id
 from ..model.specfile import MAX_GROUPS, MAX_STAGES
 from .pareto import dominates, pareto_front, pareto_ranks  # noqa: F401  (dominates re-exported)
 
-OBJECTIVES = ("macs", "params", "memory", "latency", "synflow")
+OBJECTIVES = ("macs", "params", "memory", "latency", "predicted_latency", "synflow")
 # The row key each objective (and constraint) reads: the same vocabulary as profile's rows.
 OBJECTIVE_KEYS = {
     "macs": "macs",
     "params": "params",
     "memory": "memory_bytes_eager",
     "latency": "latency_ms",
+    "predicted_latency": "latency_predicted_ms",
     "synflow": "synflow",
 }
 ANALYTIC = ("macs", "params", "memory")
+# Phase 1 screens on these: the cost model's metrics and the latency predicted from this
+# machine's calibration (measure.predictor: a sum of cached kernel times, no torch call).
+SCREENED = (*ANALYTIC, "predicted_latency")
 MEASURED = ("latency", "synflow")
 CONSTRAINTS = {  # key -> (metric, factor to the metric's unit)
     "max_mflops": ("macs", 1e6),
     "max_params_m": ("params", 1e6),
     "max_memory_mb": ("memory", 1e6),
     "max_latency_ms": ("latency", 1.0),
+    "max_predicted_latency_ms": ("predicted_latency", 1.0),
 }
 TOP_KEYS = {
     "name",
@@ -96,7 +104,24 @@ class SearchSpace:
     @property
     def needs_torch(self) -> bool:
         """Whether phase 2 (latency or synflow) has anything to do."""
-        return bool(set(self.objectives) & set(MEASURED)) or "max_latency_ms" in self.constraints
+        return (
+            bool(set(self.objectives) & {*MEASURED, "predicted_latency"})
+            or "max_latency_ms" in self.constraints
+        )
+
+    @property
+    def uses_prediction(self) -> bool:
+        """Whether phase 1 needs the latency predictor (objective or constraint)."""
+        return (
+            "predicted_latency" in self.objectives or "max_predicted_latency_ms" in self.constraints
+        )
+
+    @property
+    def measured_objectives(self) -> list[str]:
+        """The final front's objectives: a predicted latency is replaced by the measured one."""
+        return list(
+            dict.fromkeys("latency" if o == "predicted_latency" else o for o in self.objectives)
+        )
 
     def size(self) -> int:
         """Number of grid points (before invalid and duplicate candidates are dropped)."""
@@ -411,9 +436,12 @@ class ScreenResult:
     first_invalid: str = ""
 
 
-def analytic_row(spec: NetworkSpec) -> dict:
-    """The analytic metrics of a candidate, in profile's vocabulary (fp32, batch 1)."""
-    t = totals(spec)
+def analytic_row(spec: NetworkSpec, plan=None) -> dict:
+    """The analytic metrics of a candidate, in profile's vocabulary (fp32, batch 1).
+
+    ``plan``: the spec's plan when the caller built it already (then it is not rebuilt).
+    """
+    t = totals(spec) if plan is None else plan_totals(plan)
     return {
         "name": spec.name,
         "params": t.params,
@@ -446,10 +474,13 @@ def screen(
     space: SearchSpace,
     candidates: Iterable[Candidate],
     progress: Callable[[int], None] | None = None,
+    predictor=None,
 ) -> ScreenResult:
     """Phase 1: cost model for every candidate; drop invalid, duplicate and infeasible ones.
 
-    Identical architectures (same ``arch_key``) are evaluated once.
+    Identical architectures (same ``arch_key``) are evaluated once. With a ``predictor``
+    (``measure.predictor.Predictor``), every row also gets ``latency_predicted_ms``: a sum
+    over the plan's blocks of cached per-unit values, so screening stays closed-form.
     """
     result = ScreenResult([])
     seen: set = set()
@@ -466,7 +497,12 @@ def screen(
             result.duplicates += 1
             continue
         seen.add(key)
-        row = analytic_row(spec)
+        if predictor is None:
+            row = analytic_row(spec)
+        else:
+            plan = build_plan(spec)
+            row = analytic_row(spec, plan)
+            row["latency_predicted_ms"] = predictor.plan_ms(plan)
         row["candidate"] = cand
         row["key"] = arch_id(spec)
         broken = violated(space, row)
@@ -547,6 +583,7 @@ class SearchResult:
     measured: list[dict]
     strategy: str
     seed: int
+    prediction: dict | None = None  # how predicted latency ranked the measured candidates
 
     def to_frame(self, which: str = "front"):
         """'front', 'measured' or 'screened' rows as a pandas DataFrame."""
@@ -584,6 +621,8 @@ def run_search(
     backend: str = "eager",
     progress: Callable[[str, int, int], None] | None = None,
     fleet=None,
+    predictor=None,
+    cache_dir: str | None = None,
 ) -> SearchResult:
     """Run both phases and return the result (a ``store`` makes it resumable).
 
@@ -594,7 +633,18 @@ def run_search(
     (default: the whole analytic front, at most 32). ``progress(phase, done, total)``.
     Each phase-2 measurement is written to the store as soon as it is made; measurements
     already in the store are reused, never repeated.
+
+    A space with ``predicted_latency`` (objective) or ``max_predicted_latency_ms`` screens
+    with this machine's calibration for ``backend`` (``predictor``, else loaded from
+    ``cache_dir`` or the user's cache; in phase 1 kernels it lacks come from its regression,
+    never from measuring). Phase 2 then measures the predicted front, the final front is over
+    measured latency, and ``result.prediction`` says how well prediction ranked it.
     """
+    if space.uses_prediction and predictor is None:
+        from ..measure.predictor import Predictor
+
+        threads = (protocol or Protocol()).threads
+        predictor = Predictor.load(backend, threads, cache_dir=cache_dir, measure_missing=False)
     cands = list(sample_candidates(space, strategy, trials, seed))
     total = len(cands)
     done = [0]
@@ -604,7 +654,7 @@ def run_search(
         if progress:
             progress("screening", min(done[0], total), total)
 
-    screened = screen(space, cands, tick)
+    screened = screen(space, cands, tick, predictor if space.uses_prediction else None)
     if progress:
         progress("screening", total, total)
     if store is not None:
@@ -640,7 +690,29 @@ def run_search(
                 ),
             )
         )
-    return SearchResult(space, screened, space_front(space, feasible), chosen, strategy, seed)
+    objectives = objective_keys(space.measured_objectives)
+    front = pareto_front(feasible, objectives, objective_keys(space.maximize))
+    result = SearchResult(space, screened, front, chosen, strategy, seed)
+    if "predicted_latency" in space.objectives:
+        result.prediction = prediction_ranking(chosen)
+    return result
+
+
+def prediction_ranking(measured: Sequence[dict]) -> dict:
+    """How well predicted latency ranked the candidates phase 2 measured: how many were
+    measured, Spearman's rho of predicted and measured latency, the share within 10%."""
+    from ..measure.predictor import accuracy
+
+    rows = [
+        r
+        for r in measured
+        if r.get("latency_ms") is not None and r.get("latency_predicted_ms") is not None
+    ]
+    out: dict = {"measured": len(rows)}
+    if len(rows) >= 2:
+        acc = accuracy([r["latency_predicted_ms"] for r in rows], [r["latency_ms"] for r in rows])
+        out.update(spearman=acc["spearman"], within_10=acc["within_10"])
+    return out
 
 
 def objective_keys(names: Sequence[str]) -> list[str]:
@@ -661,7 +733,7 @@ def phase2_candidates(space: SearchSpace, rows: list[dict], measure_top: int | N
     maximised objective (synflow), small networks are not better by default, so ``measure_top``
     (default 32) rows spread evenly over the range of the first analytic objective (MACs).
     """
-    analytic = [o for o in space.objectives if o in ANALYTIC] or ["macs", "memory"]
+    analytic = [o for o in space.objectives if o in SCREENED] or ["macs", "memory"]
     if space.maximize:
         k = 32 if measure_top is None else measure_top
         ordered = sorted(rows, key=lambda r: (r[OBJECTIVE_KEYS[analytic[0]]], r["name"]))
@@ -700,7 +772,10 @@ def measure_phase2(
     ``fleet`` (``explore.fleet.Fleet``) every batch is a Ray task and the batches run in
     parallel, one per labelled node; rows record ``latency_measured_on``. The batches are the
     same as on one machine, and each is stored as soon as it comes back."""
-    wants_latency = "latency" in space.objectives or "max_latency_ms" in space.constraints
+    wants_latency = (
+        bool({"latency", "predicted_latency"} & set(space.objectives))
+        or "max_latency_ms" in space.constraints
+    )
     wants_synflow = "synflow" in space.objectives
     todo = []
     for r in rows:

@@ -39,7 +39,7 @@ def plural(n: int, word: str) -> str:
 def without_latency(space: SearchSpace) -> SearchSpace:
     """The space with the latency objective and constraint left out (``--no-latency``)."""
     constraints = {k: v for k, v in space.constraints.items() if k != "max_latency_ms"}
-    minimize = [o for o in space.minimize if o != "latency"] or ["macs"]
+    minimize = [o for o in space.minimize if o not in ("latency", "predicted_latency")] or ["macs"]
     return replace(space, constraints=constraints, minimize=minimize)
 
 
@@ -70,6 +70,7 @@ def run_space_file(
     backend: str = "eager",
     progress: Callable[[str, int, int], None] | None = None,
     fleet=None,
+    cache_dir: str | None = None,
 ) -> SearchRun:
     """Load ``space_file`` (a path or a shipped space's name), run the search and describe it.
 
@@ -106,6 +107,7 @@ def run_space_file(
             backend=backend,
             progress=progress,
             fleet=fleet,
+            cache_dir=cache_dir,
             **settings,
         )
     finally:
@@ -139,6 +141,14 @@ def search_footer(run: SearchRun, protocol: Protocol, backend: str, latency: boo
                     if r.get("latency_measured_on")})  # fmt: skip
     if nodes:
         lines.append(f"Phase 2 measured on {plural(len(nodes), 'Ray node')}: {', '.join(nodes)}.")
+    p = run.result.prediction
+    if p and "spearman" in p:
+        lines.append(
+            f"Phase 1 screened with latency predicted for {backend} (`shufflenet-cli "
+            f"calibrate`); on the {p['measured']} candidates phase 2 measured, prediction "
+            f"ranked them with Spearman rho {p['spearman']:.3f} and was within 10% for "
+            f"{p['within_10']:.0%}."
+        )
     if not latency:
         lines.append("Latency not measured (--no-latency): latency objectives and limits off.")
     if "synflow" in space.objectives:

@@ -181,7 +181,12 @@ def totals(spec: NetworkSpec, batch_size: int = 1, dtype: str = "fp32") -> CostT
         >>> totals(shufflenet_spec(groups=3)).params
         1865728
     """
-    c = plan_cost(build_plan(spec))
+    return plan_totals(build_plan(spec), batch_size, dtype)
+
+
+def plan_totals(plan: Plan, batch_size: int = 1, dtype: str = "fp32") -> CostTotals:
+    """``totals`` of a plan already built (the search screens plans it also predicts from)."""
+    c = plan_cost(plan)
     return CostTotals(
         c.params,
         c.macs,

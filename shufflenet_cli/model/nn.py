@@ -135,7 +135,11 @@ class GlobalPool(nn.Module):
         return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
 
 
-def _make_unit(unit: Unit, formulation: str = "paper") -> nn.Module:
+def build_unit(unit: Unit, formulation: str = "paper") -> nn.Module:
+    """The torch module of one plan unit, as the network builds it (train mode; ``.eval()``).
+
+    The latency predictor times these alone, as kernels.
+    """
     if unit.kind == "conv_bn_relu":
         return ConvBNReLU(unit)
     if unit.kind == "maxpool":
@@ -162,11 +166,11 @@ class PlanNetwork(nn.Sequential):
         stages: OrderedDict[str, nn.Module] = OrderedDict()
         for block in blocks:
             if block.index == 0:
-                stages[block.stage] = _make_unit(block.unit, formulation)
+                stages[block.stage] = build_unit(block.unit, formulation)
                 continue
             seq = stages.setdefault(block.stage, nn.Sequential())
             for label in block.unit_labels():
-                seq.add_module(label, _make_unit(block.unit, formulation))
+                seq.add_module(label, build_unit(block.unit, formulation))
         super().__init__(stages)
         self.network_name = name
 

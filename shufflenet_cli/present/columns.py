@@ -105,6 +105,7 @@ CATALOG: dict[str, Column] = {
         Column("memory_bytes_fused", "traffic fused (MB)", millions(1), priority=EXTRA),
         Column("latency_ms", "latency (ms)", latency_cell),
         Column("latency_rel", "vs baseline", decimals(2, "x")),
+        Column("latency_predicted_ms", "predicted (ms)", decimals(2)),
         Column("paper_mflops", "paper MFLOPs", decimals(0), priority=WIDE),
         Column("paper_top1_err", "paper top-1 err %", decimals(1), priority=EXTRA),
         Column("synflow", "synflow proxy (log10)", decimals(2)),
@@ -195,7 +196,7 @@ FRONT_COLUMNS = columns(
     *keys(
         "name groups stage_channels resolution params macs",
         EAGER,
-        "latency_ms synflow latency_measured_on",
+        "latency_ms latency_predicted_ms synflow latency_measured_on",
     ),
     name=_left("name", "candidate"),
 )
@@ -276,9 +277,60 @@ def backend_columns(backends: Sequence[str], pairs: bool) -> list[Column]:
     return [Column(f"latency_ms_{b}_ratio", f"{b} latency x", ratio(b)) for b in backends[1:]]
 
 
-def profile_columns(backends: Sequence[str] = (), crosscheck: bool = False) -> list[Column]:
+def predicted_columns(backends: Sequence[str]) -> list[Column]:
+    """Predicted latency: one column per backend (``latency_predicted_ms_<backend>``)."""
+    if len(backends) == 1:
+        return [Column("latency_predicted_ms", "predicted (ms)", decimals(2))]
+    return [
+        Column(f"latency_predicted_ms_{b}", f"{b} predicted (ms)", decimals(2)) for b in backends
+    ]
+
+
+CALIBRATION_COLUMNS = [
+    Column("backend", "backend", justify="left"),
+    Column("threads", "threads"),
+    Column("kernels", "kernels"),
+    Column("networks", "fit networks"),
+    Column("terms", "fitted terms", justify="left"),
+    Column("scale", "x kernels", decimals(3)),
+    Column("per_unit_us", "per unit (us)", decimals(1)),
+    Column("per_mega_edge_us", "per M edge elements (us)", decimals(1)),
+    Column("per_network_ms", "per network (ms)", decimals(3)),
+    Column("fit_max_rel_err", "fit max err", lambda v, r: "-" if v is None else f"{v:.0%}"),
+    Column("seconds", "took (s)", decimals(0)),
+    Column("cache", "cache file", justify="left"),
+]
+VALIDATION_COLUMNS = [
+    Column("backend", "backend", justify="left"),
+    Column("threads", "threads"),
+    Column(
+        "prediction",
+        "unseen kernels",
+        lambda v, r: "measured" if v == "lookup" else "regression",
+        justify="left",
+    ),
+    Column("networks", "networks"),
+    Column("within_5", "within 5%", lambda v, r: f"{v:.0%}"),
+    Column("within_10", "within 10%", lambda v, r: f"{v:.0%}"),
+    Column("rmse_ms", "RMSE (ms)", decimals(2)),
+    Column("mean_abs_rel", "mean abs err", lambda v, r: f"{v:.1%}"),
+    Column("spearman", "Spearman", decimals(3)),
+    Column("kernels_measured", "kernels measured"),
+]
+PREDICTED_PAIR_COLUMNS = [
+    Column(
+        "latency_predicted_ms", "predicted ms (net / partner)", _both("latency_predicted_ms", 2)
+    ),
+    Column("latency_predicted_ms_ratio", "predicted x", decimals(2, "x")),
+]
+
+
+def profile_columns(
+    backends: Sequence[str] = (), crosscheck: bool = False, predicted: Sequence[str] = ()
+) -> list[Column]:
     """``profile``'s columns: no latency columns without ``backends``; with several, the first
-    backend's column is named after it and each other gets one."""
+    backend's column is named after it and each other gets one. ``predicted``: the backends
+    with a predicted latency, one column each after the measured ones."""
     out = list(PROFILE_COLUMNS)
     if not backends:
         out = [c for c in out if not c.key.startswith("latency")]
@@ -286,6 +338,10 @@ def profile_columns(backends: Sequence[str] = (), crosscheck: bool = False) -> l
         at = next(i for i, c in enumerate(out) if c.key == "latency_ms")
         out[at] = Column("latency_ms", f"{backends[0]} (ms)", backend_cell(backends[0]))
         out[at + 2 : at + 2] = backend_columns(backends, pairs=False)
+    if predicted:
+        measured = [i for i, c in enumerate(out) if c.key.startswith("latency")]
+        at = measured[-1] + 1 if measured else [c.key for c in out].index(TRAFFIC.split()[-1]) + 1
+        out[at:at] = predicted_columns(predicted)
     if crosscheck:
         out += CROSSCHECK_COLUMNS
     return out
@@ -310,7 +366,7 @@ def name_first_source(cols: Sequence[Column], sources: Sequence[str]) -> list[Co
 def front_columns(front: Sequence[dict]) -> list[Column]:
     """A search front's columns; latency, synflow and where it was measured only when some
     member has them."""
-    optional = ("latency_ms", "synflow", "latency_measured_on")
+    optional = ("latency_ms", "latency_predicted_ms", "synflow", "latency_measured_on")
     return [
         c
         for c in FRONT_COLUMNS

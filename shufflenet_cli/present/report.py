@@ -32,7 +32,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..explore.compare import PAPER_PAIRS, as_backends, pair_row
 from ..explore.findings import latency_front, measured, predictor_stats
-from ..explore.profile import MOBILENET_WIDTHS, network_row, resolve_networks
+from ..explore.profile import MOBILENET_WIDTHS, add_predictions, network_row, resolve_networks
 from ..explore.sources import measure_sources
 from ..files import (
     check_output_folder,
@@ -53,6 +53,7 @@ from .columns import (
     REPORT_NETWORK_COLUMNS,
     backend_columns,
     name_first_source,
+    predicted_columns,
 )
 from .tables import Column, markdown_table, render
 
@@ -164,12 +165,16 @@ def collect_report(
     progress: Callable[[str], None] | None = None,
     latency_from: Sequence = (),
     fleet=None,
+    predict: bool = False,
+    cache_dir: str | None = None,
 ) -> ReportData:
     """Cost model of every network, and with ``latency`` their interleaved latencies on
     ``backend`` (one or several: the first drives plots and findings, the others add a column
     each) and the op-kind runtime breakdown of the ``breakdown`` networks (torch.profiler over
     the eager module, whatever the backend). ``latency_from`` (results files measured on
-    other devices, first) and ``fleet`` (a Ray fleet) go to ``explore.sources``."""
+    other devices, first) and ``fleet`` (a Ray fleet) go to ``explore.sources``. ``predict``
+    adds ``latency_predicted_ms`` (the first backend's, from this machine's calibration) and
+    plot (i), predicted vs measured."""
     import pandas as pd
 
     from ..model.cost import analyze
@@ -200,6 +205,9 @@ def collect_report(
         env.update(measured.environment)
         notes = measured.notes
         latency_lines = measured.footer()[: -len(notes) or None]
+    if predict:
+        first = backends[:1] or ["eager"]
+        notes = [*notes, add_predictions(rows, specs, first, protocol, cache_dir)]
     stage_frames, layers = [], {}
     for s in specs:
         a = analyze(s)
@@ -430,11 +438,12 @@ def finding_texts(data: ReportData) -> dict[str, str]:
 
 
 def report_figures(data: ReportData) -> list[tuple[str, str, object]]:
-    """(key, title, figure) for plots a-h, in order."""
+    """(key, title, figure) for plots a-h (and i with predicted latency), in order."""
     from . import tradeoff_plots as tp
 
     names = [r["name"] for r in data.rows]
     on = latency_place(data.rows)
+    predicted = any(r.get("latency_predicted_ms") is not None for r in data.rows)
     return [
         ("a", f"MACs vs measured latency{on}", tp.cost_vs_latency_figure(data.rows, "macs")),
         ("b", "Params vs MACs", tp.params_vs_macs_figure(data.rows)),
@@ -452,7 +461,11 @@ def report_figures(data: ReportData) -> list[tuple[str, str, object]]:
         ("f", f"What predicts latency {on.strip() or 'here'}", tp.predictors_figure(data.rows)),
         ("g", "Group sweep", tp.group_sweep_figure(data.rows)),
         ("h", f"Accuracy vs complexity{on}", tp.accuracy_figure(data.paper, data.rows)),
-    ]
+    ] + (
+        [("i", "Predicted vs measured latency", tp.predicted_vs_measured_figure(data.rows))]
+        if predicted
+        else []
+    )
 
 
 def latency_place(rows: Sequence[dict]) -> str:
@@ -473,15 +486,14 @@ def breakdown_rows(data: ReportData) -> list[dict]:
 
 def _tables(data: ReportData) -> list[tuple[str, list[dict], list[Column]]]:
     backends = (data.environment.get("backend") or "eager").split(",")
-    tables = [
-        (
-            "Networks",
-            data.rows,
-            name_first_source(REPORT_NETWORK_COLUMNS, backends) + backend_columns(backends, False)
-            if data.latency
-            else [c for c in REPORT_NETWORK_COLUMNS if c.key != "latency_ms"],
-        )
-    ]
+    network_columns = (
+        name_first_source(REPORT_NETWORK_COLUMNS, backends) + backend_columns(backends, False)
+        if data.latency
+        else [c for c in REPORT_NETWORK_COLUMNS if c.key != "latency_ms"]
+    )
+    if any(r.get("latency_predicted_ms") is not None for r in data.rows):
+        network_columns = network_columns + predicted_columns(backends[:1])
+    tables = [("Networks", data.rows, network_columns)]
     if data.pairs:
         cols = (
             name_first_source(COMPARE_COLUMNS, backends) + backend_columns(backends, True)
@@ -765,6 +777,8 @@ def build_report(
     progress: Callable[[str], None] | None = None,
     latency_from: Sequence = (),
     fleet=None,
+    predict: bool = False,
+    cache_dir: str | None = None,
 ) -> tuple[Path, list[str]]:
     """Measure and write a report folder for ``specs``; returns (path, notes).
 
@@ -784,6 +798,8 @@ def build_report(
         progress=progress,
         latency_from=latency_from,
         fleet=fleet,
+        predict=predict,
+        cache_dir=cache_dir,
     )
     footer = [f"Counting: {CONVENTIONS}."]
     if latency:

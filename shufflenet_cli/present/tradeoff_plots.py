@@ -48,6 +48,7 @@ AXES = {
     "memory_bytes_eager": ("memory traffic, eager (MB)", 1e-6),
     "memory_bytes_fused": ("memory traffic, fused (MB)", 1e-6),
     "latency_ms": ("latency (ms, median)", 1.0),
+    "latency_predicted_ms": ("predicted latency (ms)", 1.0),
 }
 TEMPLATE = "plotly_white"
 NOT_MEASURED = "latency not measured in this run (--no-latency)"
@@ -564,4 +565,48 @@ def accuracy_figure(paper_rows: Sequence[dict], rows: Sequence[dict]):
     fig.update_yaxes(title_text="top-1 error (%), published", row=1, col=1)
     if not measured(rows):
         _empty_panel(fig, 1, 2)
+    return fig
+
+
+def predicted_vs_measured_figure(rows: Sequence[dict]):
+    """(i): latency predicted from this machine's calibration against measured latency,
+    with the diagonal and a ±10% band; the title gives Spearman's rho and the share within 10%."""
+    import plotly.graph_objects as go
+
+    from ..measure.predictor import accuracy
+
+    fig = go.Figure()
+    pts = [r for r in measured(rows) if r.get("latency_predicted_ms") is not None]
+    fig.update_layout(
+        template=TEMPLATE,
+        title="Predicted vs measured latency",
+        xaxis_title=AXES["latency_ms"][0],
+        yaxis_title="predicted latency (ms, calibrated kernels)",
+        height=520,
+    )
+    if not pts:
+        return _not_measured(fig)
+    _network_markers(fig, pts, "latency_ms", "latency_predicted_ms")
+    hi = max(max(r["latency_ms"], r["latency_predicted_ms"]) for r in pts) * 1.05
+    for factor, name, dash in (
+        (1.0, "predicted = measured", "solid"),
+        (1.1, "+10%", "dot"),
+        (0.9, "-10%", "dot"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=[0, hi],
+                y=[0, hi * factor],
+                mode="lines",
+                name=name,
+                line=dict(color="grey", dash=dash, width=1),
+                hoverinfo="skip",
+            )
+        )
+    if len(pts) >= 2:
+        acc = accuracy([r["latency_predicted_ms"] for r in pts], [r["latency_ms"] for r in pts])
+        fig.update_layout(
+            title=f"Predicted vs measured latency: {acc['within_10']:.0%} within "
+            f"10%, Spearman rho {acc['spearman']:.3f} ({len(pts)} networks)"
+        )
     return fig

@@ -52,6 +52,37 @@ KEYS: dict[str, dict[str, str]] = {
         "latency_error_<backend>": "why that backend could not run the network",
         "latency_rel_error_<backend>": "int8/fp16: relative error of that backend's output vs "
         "fp32 eager (null in fp32, where outputs must match eager)",
+        "latency_predicted_ms": "latency predicted from this machine's calibration (`calibrate`) "
+        "on the first backend (ms)",
+        "latency_predicted_ms_<backend>": "predicted latency on that backend (ms)",
+    },
+    "latency prediction (calibrate)": {
+        "backend": "backend calibrated",
+        "threads": "intra-op threads of the calibration",
+        "kernels": "kernels (unit shapes) with a measured time",
+        "networks": "networks timed whole for the fit (calibration) or validated",
+        "terms": "per-network terms kept by the fit",
+        "scale": "factor on the summed kernel times",
+        "per_unit_us": "cost per unit call (us)",
+        "per_mega_edge_us": "cost per million elements entering and leaving units (us)",
+        "per_network_ms": "constant per network (ms)",
+        "fit_max_rel_err": "largest relative error over the fit's networks",
+        "seconds": "how long calibrating took (s)",
+        "torch": "torch version of the calibration",
+        "onnxruntime": "ONNX Runtime version of the calibration (null for eager)",
+        "cache": "the calibration's cache file",
+        "prediction": "measured (kernels calibration lacked timed first) or regression",
+        "within_5": "share of networks predicted within 5% of measured",
+        "within_10": "share of networks predicted within 10% of measured",
+        "rmse_ms": "root mean square error of the predictions (ms)",
+        "mean_abs_rel": "mean absolute relative error",
+        "spearman": "Spearman's rank correlation of predicted and measured",
+        "kernels_measured": "kernels timed on demand during validation",
+        "calibration_s": "how long calibrating took (s)",
+        "rows": "per validated network: name, family, latency_ms, latency_spread_ms, "
+        "latency_predicted_ms, latency_model_ms (regression for missing kernels), units",
+        "latency_model_ms": "predicted latency with missing kernels from the regression (ms)",
+        "units": "unit calls in the network",
     },
     "bundle (export)": {
         "file": "the network's model file in the bundle",
@@ -121,7 +152,7 @@ KEYS: dict[str, dict[str, str]] = {
 
 # <backend>: a backend measured here, or <runtime>@<device label> read with --latency-from
 _PER_BACKEND = re.compile(
-    r"^latency_(ms|spread_ms|noisy|error|rel_error)_([a-z][a-z0-9_]*(@[\w.-]+)?)$"
+    r"^latency_(ms|spread_ms|noisy|error|rel_error|predicted_ms)_([a-z][a-z0-9_]*(@[\w.-]+)?)$"
 )
 _DERIVED = (re.compile(r"^partner_(.+)$"), re.compile(r"^(.+)_ratio$"))
 

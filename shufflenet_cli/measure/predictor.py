@@ -1,0 +1,1125 @@
+"""Latency predictor: kernels calibrated once per machine, summed over the layer plan.
+
+The idea is nn-Meter's (Zhang et al., MobiSys 2021): a network's latency on one backend is close
+to the sum of the latencies of the kernels it runs, plus a per-network overhead. Here a kernel is
+one of the plan's units (the stem conv + BN + ReLU, the max pool, one ShuffleNet unit, one
+depthwise-separable block, the global pool, the FC), keyed by everything that sets its cost:
+kind, channels in / out / bottleneck, input size, stride, groups of both 1x1 convs, shuffle.
+
+Why units and not single ops: a unit is what both backends execute as one stretch of work.
+ONNX Runtime fuses conv + BN + ReLU and the residual add into its convs and keeps a blocked
+(NCHWc) layout inside a unit, so its kernels are not the plan's ops; eager PyTorch runs the
+ops one by one, but timing them inside their unit keeps each op's input where the previous op
+left it (in cache), as in the network.
+
+Calibration (``calibrate``) times every kernel of a space alone, with the protocol's
+interleaving and its redo of windows under other processes' load: warm-up, then ``rounds``
+rounds over all kernels, one ``torch.utils.benchmark`` window each; a kernel's time is the
+median of its windows. Eager kernels are the project's own unit modules; ONNX Runtime kernels
+are the unit's ONNX graph (built from the plan, the node types torch's exporter writes), run
+through I/O binding. Then a few whole networks are measured with the latency protocol and the
+per-network terms are fitted (relative least squares):
+
+    latency = kernels * sum(repeat * kernel) + units * unit calls
+              + edges * elements in and out of each unit + network
+
+``units`` and ``edges`` absorb what an isolated kernel pays that a unit inside a network does
+not (the session call; ONNX Runtime's reorders to and from its blocked layout at the kernel's
+edges, which inside a network happen once) or the reverse; ``kernels`` what cache state
+changes at the scale of a network. Which terms are used is chosen by leave-one-out error over
+the calibration networks, so a term the data do not support is left out.
+
+Kernels a network needs that were not calibrated are measured on demand and added to the cache
+(``Predictor.ensure``); where measuring is not wanted (search screening), a regression over the
+unit's op features (multiply-adds by conv kind, activation and weight elements, op count),
+fitted on the calibrated kernels, estimates them. Prediction is a closed-form sum of cached
+values over the plan's blocks.
+
+The cache is one JSON file per machine, backend, thread count and library versions, in the
+user's cache folder (``$XDG_CACHE_HOME/shufflenet-cli/latency``) or ``cache_dir``. A file whose
+fingerprint differs in any field is never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UserError
+from ..files import write_atomic
+from ..model.cost import layer_cost
+from ..model.plan import Plan, Unit, build_plan, unit_layers
+from ..model.spec import NetworkSpec
+from .environment import cpu_model
+from .latency import CpuLoad, keep_freed_memory
+from .protocol import (
+    DEFAULT_WARMUP_TIME,
+    DEFAULT_WINDOW_TIME,
+    LOAD_THRESHOLD,
+    MAX_REDO,
+)
+
+FORMAT = 1  # bump when the cache's meaning changes: older files are then stale
+PREDICTABLE_BACKENDS = ("eager", "onnxruntime")
+KERNEL_ROUNDS = 5
+KERNEL_WINDOW = 0.02  # seconds per kernel per round
+KERNEL_WARMUP = 0.02
+UNIT_KINDS = ("conv_bn_relu", "maxpool", "shufflenet_unit", "dw_separable", "globalpool", "fc")
+FEATURES = (
+    *(f"unit_{k}" for k in UNIT_KINDS),  # one per kernel call, by kind
+    "ops",  # eager ops in the unit
+    "act",  # activation elements read and written, every op its own pass
+    "weights",  # weight elements
+    "macs_pointwise",  # 1x1 convs with one group
+    "macs_grouped",  # 1x1 group convs
+    "macs_depthwise",
+    "macs_dense",  # the stem's 3x3 conv
+    "macs_fc",
+    "group_pixels",  # groups x output pixels of the 1x1 group convs: per-group work
+)
+
+Progress = Callable[[str], None]
+
+
+# ----------------------------------------------------------------------------- kernels
+
+
+def kernel_key(unit: Unit) -> str:
+    """The cache key of a unit: kind and every field that sets its cost.
+
+    Example::
+
+        >>> from shufflenet_cli.model.plan import Unit
+        >>> kernel_key(Unit("maxpool", 24, 24, (112, 112), 2))
+        'maxpool:24:24:112x112:s2:g1:1:0:0'
+    """
+    h, w = unit.in_size
+    return (
+        f"{unit.kind}:{unit.in_channels}:{unit.out_channels}:{h}x{w}:s{unit.stride}:"
+        f"g{unit.groups}:{unit.first_groups}:{unit.mid_channels}:{int(unit.shuffle)}"
+    )
+
+
+def unit_from_key(key: str) -> Unit:
+    """The unit a ``kernel_key`` stands for."""
+    kind, cin, cout, size, stride, groups, first, mid, shuffle = key.split(":")
+    h, w = size.split("x")
+    return Unit(
+        kind,
+        int(cin),
+        int(cout),
+        (int(h), int(w)),
+        int(stride[1:]),
+        int(groups[1:]),
+        int(first),
+        int(mid),
+        bool(int(shuffle)),
+    )
+
+
+def kernel_features(unit: Unit) -> tuple[float, ...]:
+    """The regression features of a unit (``FEATURES``), from the cost model's layers."""
+    f = dict.fromkeys(FEATURES, 0.0)
+    f[f"unit_{unit.kind}"] = 1.0
+    for layer in unit_layers(unit):
+        c = layer_cost(layer)
+        f["ops"] += 1
+        f["act"] += c.act_eager
+        f["weights"] += c.weights_eager
+        if layer.kind == "conv1x1":
+            f["macs_grouped" if layer.groups > 1 else "macs_pointwise"] += c.macs
+            if layer.groups > 1:
+                f["group_pixels"] += layer.groups * layer.out_shape[1] * layer.out_shape[2]
+        elif layer.kind == "depthwise":
+            f["macs_depthwise"] += c.macs
+        elif layer.kind == "dense_conv":
+            f["macs_dense"] += c.macs
+        elif layer.kind == "fc":
+            f["macs_fc"] += c.macs
+    return tuple(f[name] for name in FEATURES)
+
+
+def plan_units(plans: Iterable[Plan]) -> list[Unit]:
+    """The distinct units of some plans, in first-seen order."""
+    seen: dict[Unit, None] = {}
+    for plan in plans:
+        for block in plan.blocks:
+            seen.setdefault(block.unit, None)
+    return list(seen)
+
+
+def _unit_input_shape(unit: Unit) -> tuple[int, ...]:
+    if unit.kind == "fc":
+        return (1, unit.in_channels)
+    return (1, unit.in_channels, *unit.in_size)
+
+
+def _eager_kernel(unit: Unit, threads: int) -> Callable[[], object]:
+    import torch
+
+    from ..model.nn import build_unit
+
+    module = build_unit(unit).eval()
+    x = torch.randn(_unit_input_shape(unit), generator=torch.Generator().manual_seed(0))
+    return lambda: module(x)
+
+
+def _onnxruntime_kernel(unit: Unit, threads: int) -> Callable[[], object]:
+    import numpy as np
+
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise UserError(
+            "backend: onnxruntime is not installed (pip install 'shufflenet-cli[onnx]')"
+        ) from None
+    model = unit_onnx(unit)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads  # as measure.backends does for whole networks
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(0).standard_normal(_unit_input_shape(unit), dtype=np.float32)
+    (out,) = session.run(None, {"x": x})
+    y = np.empty_like(out)
+    binding = session.io_binding()  # no allocation or copy per call: the kernel alone
+    binding.bind_cpu_input("x", x)
+    binding.bind_output("y", "cpu", 0, np.float32, y.shape, y.ctypes.data)
+
+    def run(x=x, y=y):  # x and y stay alive as long as the kernel: ORT reads and writes them
+        session.run_with_iobinding(binding)
+
+    return run
+
+
+_KERNELS = {"eager": _eager_kernel, "onnxruntime": _onnxruntime_kernel}
+
+
+def unit_onnx(unit: Unit, seed: int = 0) -> bytes:
+    """The ONNX model (serialized) of one unit, as torch's exporter writes it in a network.
+
+    Eval-mode BN is folded into the conv before it (a conv with a bias), as the exporter does;
+    the shuffle is Reshape, Transpose, Reshape; the stride-2 shortcut a 3x3 AveragePool
+    counting padding. Weights are random: speed does not depend on their values.
+    """
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    nodes: list = []
+    inits: list = []
+    counter = [0]
+
+    def name(prefix: str) -> str:
+        counter[0] += 1
+        return f"{prefix}{counter[0]}"
+
+    def conv(x: str, cin: int, cout: int, k: int, stride: int, groups: int) -> str:
+        w, b, y = name("w"), name("b"), name("t")
+        shape = (cout, cin // groups, k, k)
+        scale = 1.0 / math.sqrt(shape[1] * k * k)
+        inits.append(numpy_helper.from_array((rng.standard_normal(shape) * scale).astype("f4"), w))
+        inits.append(numpy_helper.from_array((rng.standard_normal(cout) * 0.1).astype("f4"), b))
+        pad = k // 2
+        nodes.append(
+            helper.make_node(
+                "Conv",
+                [x, w, b],
+                [y],
+                kernel_shape=[k, k],
+                strides=[stride, stride],
+                pads=[pad] * 4,
+                group=groups,
+            )
+        )
+        return y
+
+    def op(kind: str, inputs: list[str], **attrs) -> str:
+        y = name("t")
+        nodes.append(helper.make_node(kind, inputs, [y], **attrs))
+        return y
+
+    def const(values: Sequence[int]) -> str:
+        c = name("c")
+        inits.append(numpy_helper.from_array(np.array(values, dtype=np.int64), c))
+        return c
+
+    h, w = unit.in_size
+    oh, ow = unit.out_size
+    cin, cout = unit.in_channels, unit.out_channels
+    if unit.kind == "conv_bn_relu":
+        y = op("Relu", [conv("x", cin, cout, 3, unit.stride, 1)])
+        out_shape = [1, cout, oh, ow]
+    elif unit.kind == "maxpool":
+        y = op("MaxPool", ["x"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+        out_shape = [1, cout, oh, ow]
+    elif unit.kind == "globalpool":
+        y = op("Flatten", [op("GlobalAveragePool", ["x"])], axis=1)
+        out_shape = [1, cout]
+    elif unit.kind == "fc":
+        wname, bname = name("w"), name("b")
+        weight = rng.standard_normal((cout, cin)) / math.sqrt(cin)
+        inits.append(numpy_helper.from_array(weight.astype("f4"), wname))
+        inits.append(numpy_helper.from_array(np.zeros(cout, dtype="f4"), bname))
+        y = op("Gemm", ["x", wname, bname], transB=1)
+        out_shape = [1, cout]
+    elif unit.kind == "dw_separable":
+        t = op("Relu", [conv("x", cin, cin, 3, unit.stride, cin)])
+        y = op("Relu", [conv(t, cin, cout, 1, 1, 1)])
+        out_shape = [1, cout, oh, ow]
+    elif unit.kind == "shufflenet_unit":
+        mid, g = unit.mid_channels, unit.groups
+        branch_out = cout - cin if unit.stride == 2 else cout
+        t = op("Relu", [conv("x", cin, mid, 1, 1, unit.first_groups)])
+        if unit.shuffle and g > 1:
+            t = op("Reshape", [t, const([1, g, mid // g, h, w])])
+            t = op("Transpose", [t], perm=[0, 2, 1, 3, 4])
+            t = op("Reshape", [t, const([1, mid, h, w])])
+        t = conv(t, mid, mid, 3, unit.stride, mid)
+        t = conv(t, mid, branch_out, 1, 1, g)
+        if unit.stride == 2:
+            pooled = op(
+                "AveragePool",
+                ["x"],
+                kernel_shape=[3, 3],
+                strides=[2, 2],
+                pads=[1, 1, 1, 1],
+                count_include_pad=1,
+            )
+            t = op("Concat", [pooled, t], axis=1)
+        else:
+            t = op("Add", [t, "x"])
+        y = op("Relu", [t])
+        out_shape = [1, cout, oh, ow]
+    else:
+        raise ValueError(f"no ONNX graph for unit kind {unit.kind!r}")
+    for node in nodes:  # the unit's output tensor is called "y"
+        node.output[:] = ["y" if o == y else o for o in node.output]
+    graph = helper.make_graph(
+        nodes,
+        unit.kind,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(_unit_input_shape(unit)))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def time_kernels(
+    units: Sequence[Unit],
+    backend: str,
+    threads: int = 1,
+    *,
+    rounds: int = KERNEL_ROUNDS,
+    window: float = KERNEL_WINDOW,
+    progress: Progress | None = None,
+    networks: Sequence[NetworkSpec] = (),
+    network_rounds: int | None = None,
+) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Seconds per call of each unit run alone on ``backend``, and of each of ``networks``.
+
+    Returns ``({kernel_key: seconds}, {network name: [seconds per window]})``. The
+    protocol, in small: threads set, allocator steady, warm-up, then rounds over all kernels
+    and networks together (so drift and other processes' load hit kernels and the networks
+    they are compared with alike), each window a ``blocked_autorange`` (``window`` seconds
+    for a kernel, the protocol's window for a network); a window under other processes' load
+    is redone up to ``MAX_REDO`` times. A kernel's time is the median of its ``rounds``
+    windows; with ``network_rounds`` > ``rounds`` the networks get that many windows and the
+    kernels' rounds are spread among them. ``progress`` is called
+    once per kernel or network prepared and once per window.
+    """
+    import torch
+    from torch.utils.benchmark import Timer
+
+    from ..model.nn import build_model, example_input
+    from .backends import BackendError, prepare
+
+    make = _KERNELS[backend]
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    keep_freed_memory()
+    try:
+        timers = {}
+        with torch.inference_mode():
+            for unit in units:
+                fn = make(unit, threads)
+                timer = Timer("fn()", globals={"fn": fn}, num_threads=threads)
+                timer.blocked_autorange(min_run_time=KERNEL_WARMUP)
+                timers[kernel_key(unit)] = timer
+                if progress:
+                    progress(f"prepare {unit.kind}")
+            for spec in networks:
+                try:
+                    fn = prepare(build_model(spec).eval(), example_input(spec), backend, threads)
+                except BackendError:
+                    fn = None  # the backend cannot run it: no time, not in the fit
+                if fn is not None:
+                    timer = Timer("fn()", globals={"fn": fn}, num_threads=threads)
+                    timer.blocked_autorange(min_run_time=DEFAULT_WARMUP_TIME)
+                    timers[("network", spec.name)] = timer
+                if progress:
+                    progress(f"prepare {spec.name}")
+            samples: dict = {k: [] for k in timers}
+            keys = list(timers)
+            total_rounds = max(rounds, network_rounds or rounds)
+            # kernels' rounds spread over the networks' rounds, so both see the same drift
+            kernel_rounds = {
+                round(i * (total_rounds - 1) / max(rounds - 1, 1)) for i in range(rounds)
+            }
+            for r in range(total_rounds):
+                shift = (r * 7) % max(len(keys), 1)  # rotate: no kernel always follows one
+                for key in keys[shift:] + keys[:shift]:
+                    if not isinstance(key, tuple) and r not in kernel_rounds:
+                        continue
+                    length = DEFAULT_WINDOW_TIME if isinstance(key, tuple) else window
+                    for _attempt in range(MAX_REDO + 1):
+                        before = CpuLoad.sample()
+                        m = timers[key].blocked_autorange(min_run_time=length)
+                        if before.other_cores_busy() <= LOAD_THRESHOLD:
+                            break
+                    samples[key].append(m.median)
+                    if progress:
+                        progress(f"round {r + 1}/{rounds}")
+    finally:
+        torch.set_num_threads(previous)
+    kernels = {k: statistics.median(v) for k, v in samples.items() if isinstance(k, str)}
+    whole = {k[1]: v for k, v in samples.items() if isinstance(k, tuple)}
+    return kernels, whole
+
+
+# ----------------------------------------------------------------------------- fitting
+
+
+def _lstsq_relative(rows: Sequence[Sequence[float]], targets: Sequence[float]) -> list[float]:
+    """Non-negative coefficients minimising the squared relative error (greedy active set).
+
+    Solve least squares on the rows divided by their targets; while a coefficient is
+    negative, drop the most negative feature and solve again.
+    """
+    import numpy as np
+
+    x = np.asarray(rows, dtype=float) / np.asarray(targets, dtype=float)[:, None]
+    y = np.ones(len(targets))
+    # columns are scaled to unit norm, so features in elements and in MACs weigh alike
+    norms = np.linalg.norm(x, axis=0)
+    active = [j for j in range(x.shape[1]) if norms[j] > 0]
+    coef = np.zeros(x.shape[1])
+    while active:
+        sol, *_ = np.linalg.lstsq(x[:, active] / norms[active], y, rcond=None)
+        sol = sol / norms[active]
+        if (sol >= 0).all():
+            coef[active] = sol
+            break
+        active.pop(int(np.argmin(sol)))
+    return [float(c) for c in coef]
+
+
+def fit_kernel_model(kernels: dict[str, float]) -> list[float]:
+    """Coefficients (seconds per feature) of the regression for uncalibrated kernels."""
+    keys = list(kernels)
+    return _lstsq_relative(
+        [kernel_features(unit_from_key(k)) for k in keys], [kernels[k] for k in keys]
+    )
+
+
+NETWORK_TERMS = ("kernels", "units", "edges", "network")
+TERM_CHOICES = (
+    ("kernels",),
+    ("kernels", "network"),
+    ("kernels", "units", "network"),
+    ("kernels", "edges", "network"),
+    ("kernels", "units", "edges", "network"),
+)
+
+
+def network_features(kernels: dict[str, float], plan: Plan) -> dict[str, float]:
+    """The per-network fit's features of a plan: kernel-time sum (s), unit calls, edge
+    elements (each unit call's input plus output elements), and 1."""
+    f = dict.fromkeys(NETWORK_TERMS, 0.0)
+    f["network"] = 1.0
+    for b in plan.blocks:
+        f["kernels"] += kernels[kernel_key(b.unit)] * b.repeat
+        f["units"] += b.repeat
+        f["edges"] += unit_edges(b.unit) * b.repeat
+    return f
+
+
+def unit_edges(unit: Unit) -> int:
+    """Elements entering and leaving one call of the unit (batch 1)."""
+    layers = unit_layers(unit)
+    first, last = layers[0], layers[-1]
+    return math.prod(first.in_shape) + math.prod(last.out_shape)
+
+
+def _solve(features: Sequence[dict], measured: Sequence[float], terms) -> dict[str, float]:
+    import numpy as np
+
+    y = np.asarray(measured, dtype=float)
+    x = np.array([[f[t] for t in terms] for f in features], dtype=float) / y[:, None]
+    norms = np.linalg.norm(x, axis=0)
+    norms[norms == 0] = 1.0
+    coef, *_ = np.linalg.lstsq(x / norms, np.ones_like(y), rcond=None)
+    return {t: float(c / n) for t, c, n in zip(terms, coef, norms)}
+
+
+def fit_network_terms(features: Sequence[dict], measured_s: Sequence[float]) -> dict[str, float]:
+    """Coefficients of the per-network terms (``NETWORK_TERMS``), by relative least squares.
+
+    Of ``TERM_CHOICES``, the set with the smallest leave-one-out mean relative error over
+    the networks is fitted on all of them; terms left out are 0. With fewer than five
+    networks only ``kernels`` (a scale) is fitted.
+    """
+    n = len(measured_s)
+    best, best_err = ("kernels",), math.inf
+    for terms in TERM_CHOICES if n >= 5 else TERM_CHOICES[:1]:
+        if len(terms) >= n - 1:
+            continue
+        errors = []
+        for i in range(n):
+            rest = [k for k in range(n) if k != i]
+            coef = _solve([features[k] for k in rest], [measured_s[k] for k in rest], terms)
+            pred = sum(coef[t] * features[i][t] for t in terms)
+            errors.append(abs(pred / measured_s[i] - 1))
+        err = sum(errors) / n
+        if err < best_err - 1e-4:  # a bigger set must do better, not merely as well
+            best, best_err = terms, err
+    coef = _solve(features, measured_s, best)
+    return {t: coef.get(t, 0.0) for t in NETWORK_TERMS}
+
+
+# ----------------------------------------------------------------------------- cache
+
+
+def default_cache_dir() -> Path:
+    """The user's cache folder for calibrations: ``$XDG_CACHE_HOME/shufflenet-cli/latency``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "shufflenet-cli" / "latency"
+
+
+def fingerprint(backend: str, threads: int) -> dict:
+    """Everything a calibration depends on; a cache file with another one is stale."""
+    import torch
+
+    fp = {
+        "format": FORMAT,
+        "backend": backend,
+        "threads": threads,
+        "torch": torch.__version__,
+        "cpu": cpu_model(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+    }
+    if backend == "onnxruntime":
+        try:
+            import onnxruntime
+        except ImportError:
+            raise UserError(
+                "backend: onnxruntime is not installed (pip install 'shufflenet-cli[onnx]')"
+            ) from None
+        fp["onnxruntime"] = onnxruntime.__version__
+    return fp
+
+
+def cache_path(fp: dict, cache_dir: str | Path | None = None) -> Path:
+    """The file a fingerprint's calibration lives in."""
+    digest = hashlib.sha256(json.dumps(fp, sort_keys=True).encode()).hexdigest()[:16]
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return folder / f"{fp['backend']}-{fp['threads']}t-{digest}.json"
+
+
+@dataclass
+class Calibration:
+    """A backend's calibration on this machine: kernel times, network terms, regression."""
+
+    fingerprint: dict
+    kernels: dict[str, float] = field(default_factory=dict)  # kernel_key -> seconds
+    terms: dict[str, float] = field(default_factory=lambda: {"kernels": 1.0})
+    model: list[float] = field(default_factory=list)  # seconds per FEATURES entry
+    networks: list[dict] = field(default_factory=list)  # the fit's networks
+    seconds: float = 0.0  # how long calibrating took
+    created: str = ""
+
+    def to_dict(self) -> dict:
+        """Plain dict (JSON-ready)."""
+        return {
+            "fingerprint": self.fingerprint,
+            "terms": self.terms,
+            "model": self.model,
+            "networks": self.networks,
+            "seconds": self.seconds,
+            "created": self.created,
+            "kernels": self.kernels,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Calibration:
+        """The inverse of ``to_dict``."""
+        return cls(
+            dict(data["fingerprint"]),
+            {str(k): float(v) for k, v in data["kernels"].items()},
+            {str(k): float(v) for k, v in data["terms"].items()},
+            [float(c) for c in data["model"]],
+            list(data.get("networks", [])),
+            float(data.get("seconds", 0.0)),
+            str(data.get("created", "")),
+        )
+
+
+def load_calibration(
+    backend: str, threads: int = 1, cache_dir: str | Path | None = None
+) -> Calibration | None:
+    """The cached calibration for this machine, backend, threads and versions, or None.
+
+    A file whose fingerprint differs from this process's in any field (another torch or
+    ONNX Runtime version, thread count, CPU, format) is never returned; an unreadable one
+    neither.
+    """
+    fp = fingerprint(backend, threads)
+    path = cache_path(fp, cache_dir)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        calib = Calibration.from_dict(data)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return calib if calib.fingerprint == fp else None
+
+
+def save_calibration(calib: Calibration, cache_dir: str | Path | None = None) -> Path:
+    """Write a calibration to its cache file (atomically); returns the path."""
+    path = cache_path(calib.fingerprint, cache_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(calib.to_dict(), indent=1, sort_keys=True))
+    return path
+
+
+# ----------------------------------------------------------------------------- calibration
+
+
+def calibration_networks() -> list[NetworkSpec]:
+    """The networks whose measured latency fits the per-network terms.
+
+    From small to large, ShuffleNets of every Table 1 group count at three widths and
+    MobileNet v1 at four widths and two resolutions, so the fit sees both families and
+    the whole range of sizes.
+    """
+    from ..model.rules import mobilenet_spec, shufflenet_spec
+
+    specs = [
+        shufflenet_spec(g, s)
+        for s, gs in ((0.25, (1, 8)), (0.5, (2, 3, 4)), (1.0, (1, 3, 8)), (2.0, (3,)))
+        for g in gs
+    ]
+    specs += [mobilenet_spec(w) for w in (0.25, 0.5, 1.0)] + [mobilenet_spec(0.75, 160)]
+    return specs
+
+
+def default_space_units() -> list[Unit]:
+    """The kernels ``calibrate`` measures by default: those of the default space.
+
+    The default space: every preset, ShuffleNets of groups 1, 2, 3, 4, 8 at widths 0.25 to 2
+    (which holds the bundled latency search space, ``search-latency.yaml``) and the
+    calibration networks. Kernels of other networks are measured when first needed.
+    """
+    from ..model.presets import list_presets, load_spec
+    from ..model.rules import shufflenet_spec
+
+    plans = [build_plan(load_spec(name)) for name in list_presets()]
+    plans += [
+        build_plan(shufflenet_spec(g, s))
+        for g in (1, 2, 3, 4, 8)
+        for s in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+    ]
+    plans += [build_plan(s) for s in calibration_networks()]
+    return plan_units(plans)
+
+
+def calibrate(
+    backend: str = "eager",
+    threads: int = 1,
+    *,
+    cache_dir: str | Path | None = None,
+    units: Sequence[Unit] | None = None,
+    networks: Sequence[NetworkSpec] | None = None,
+    recalibrate: bool = False,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Calibration:
+    """Calibrate ``backend`` at ``threads`` on this machine and cache the result.
+
+    ``units``: the kernels to time (default ``default_space_units()``); ``networks``: the
+    networks timed whole to fit the per-network terms (default ``calibration_networks()``),
+    in the same rounds as the kernels. Kernels already in a valid cache are kept unless
+    ``recalibrate``, except those of the calibration networks, which are always timed again
+    beside them. ``progress(done, total, step)``.
+    """
+    from datetime import datetime, timezone
+
+    _check_backend(backend)
+    start = time.perf_counter()
+    old = None if recalibrate else load_calibration(backend, threads, cache_dir)
+    calib = Calibration(fingerprint(backend, threads), dict(old.kernels) if old else {})
+    units = list(units) if units is not None else default_space_units()
+    networks = list(networks) if networks is not None else calibration_networks()
+    fitted = plan_units(build_plan(s) for s in networks)
+    todo = list(dict.fromkeys([*fitted, *(u for u in units if kernel_key(u) not in calib.kernels)]))
+    total = (len(todo) + len(networks)) * (KERNEL_ROUNDS + 1)
+    done = [0]
+
+    def tick(step: str) -> None:
+        done[0] += 1
+        if progress:
+            progress(done[0], total, step)
+
+    kernels, whole = time_kernels(todo, backend, threads, progress=tick, networks=networks)
+    calib.kernels.update(kernels)
+    features, measured = [], []
+    for spec in networks:
+        if spec.name not in whole:
+            continue
+        features.append(network_features(calib.kernels, build_plan(spec)))
+        measured.append(statistics.median(whole[spec.name]))
+        calib.networks.append({"name": spec.name, "latency_ms": measured[-1] * 1e3, **features[-1]})
+    if not measured:
+        raise UserError(f"backend: {backend} could not run any calibration network")
+    calib.terms = fit_network_terms(features, measured)
+    calib.model = fit_kernel_model(calib.kernels)
+    calib.seconds = time.perf_counter() - start
+    calib.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    save_calibration(calib, cache_dir)
+    return calib
+
+
+def _unit_calls(plan: Plan) -> int:
+    return sum(b.repeat for b in plan.blocks)
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in PREDICTABLE_BACKENDS:
+        raise UserError(
+            f"backend: latency prediction is calibrated for {', '.join(PREDICTABLE_BACKENDS)}, "
+            f"not {backend!r}"
+        )
+
+
+# ----------------------------------------------------------------------------- prediction
+
+
+class Predictor:
+    """Predicted latency of plans from one calibration (closed-form, cached per unit).
+
+    ``measure_missing``: kernels not in the calibration are timed (``ensure``) before a
+    prediction and saved to the cache; otherwise the regression estimates them.
+
+    Example::
+
+        >>> p = Predictor.load("eager", threads=1)           # doctest: +SKIP
+        >>> p.predict_ms(shufflenet_spec(groups=3))          # doctest: +SKIP
+        12.9
+    """
+
+    def __init__(
+        self,
+        calib: Calibration,
+        *,
+        cache_dir: str | Path | None = None,
+        measure_missing: bool = True,
+    ):
+        self.calib = calib
+        self.cache_dir = cache_dir
+        self.measure_missing = measure_missing
+        self._unit_s: dict[Unit, float] = {}
+        self.measured_on_demand = 0
+
+    @property
+    def backend(self) -> str:
+        """The calibrated backend."""
+        return self.calib.fingerprint["backend"]
+
+    @property
+    def threads(self) -> int:
+        """The calibrated thread count."""
+        return self.calib.fingerprint["threads"]
+
+    @classmethod
+    def load(
+        cls,
+        backend: str = "eager",
+        threads: int = 1,
+        *,
+        cache_dir: str | Path | None = None,
+        measure_missing: bool = True,
+    ) -> Predictor:
+        """The predictor of the cached calibration (``UserError`` if there is none)."""
+        _check_backend(backend)
+        calib = load_calibration(backend, threads, cache_dir)
+        if calib is None:
+            raise UserError(
+                f"predict: no latency calibration for {backend} at {threads} thread(s) with "
+                f"this machine and library versions; run `shufflenet-cli calibrate --backend "
+                f"{backend} --threads {threads}` first (a few minutes)"
+            )
+        return cls(calib, cache_dir=cache_dir, measure_missing=measure_missing)
+
+    def calibrated(self, unit: Unit) -> bool:
+        """Whether the unit's kernel was measured."""
+        return kernel_key(unit) in self.calib.kernels
+
+    def ensure(self, plans: Iterable[Plan], progress: Progress | None = None) -> int:
+        """Measure the kernels of ``plans`` that are not calibrated, add and save them.
+
+        Returns how many were measured.
+        """
+        missing = [u for u in plan_units(plans) if not self.calibrated(u)]
+        if not missing:
+            return 0
+        self.add(time_kernels(missing, self.backend, self.threads, progress=progress)[0])
+        return len(missing)
+
+    def add(self, kernels: dict[str, float]) -> None:
+        """Add measured kernel times (``{kernel_key: seconds}``) and save the cache."""
+        self.calib.kernels.update(kernels)
+        self._unit_s.clear()
+        save_calibration(self.calib, self.cache_dir)
+        self.measured_on_demand += len(kernels)
+
+    def seen_units(self) -> list[Unit]:
+        """The units this predictor has given a time for so far."""
+        return list(self._unit_s)
+
+    def kernel_s(self, unit: Unit) -> float:
+        """Seconds of one unit's kernel alone: measured, else the regression's estimate."""
+        t = self.calib.kernels.get(kernel_key(unit))
+        if t is None:
+            t = sum(c * f for c, f in zip(self.calib.model, kernel_features(unit)))
+        return t
+
+    def unit_s(self, unit: Unit) -> float:
+        """Seconds one call of the unit adds to a network: its kernel time under the fitted
+        terms (``kernels`` x time + ``units`` + ``edges`` x its edge elements); cached."""
+        t = self._unit_s.get(unit)
+        if t is None:
+            terms = self.calib.terms
+            t = (
+                terms.get("kernels", 1.0) * self.kernel_s(unit)
+                + terms.get("units", 0.0)
+                + terms.get("edges", 0.0) * unit_edges(unit)
+            )
+            self._unit_s[unit] = t
+        return t
+
+    def plan_ms(self, plan: Plan) -> float:
+        """Predicted latency (ms) of a plan from the values at hand (never measures)."""
+        total = self.calib.terms.get("network", 0.0)
+        for block in plan.blocks:
+            total += self.unit_s(block.unit) * block.repeat
+        return total * 1e3
+
+    def predict_ms(self, spec: NetworkSpec) -> float:
+        """Predicted latency (ms) of a network (measures missing kernels if allowed)."""
+        plan = build_plan(spec)
+        if self.measure_missing:
+            self.ensure([plan])
+        return self.plan_ms(plan)
+
+
+def predict_latency(
+    spec: NetworkSpec | Sequence[NetworkSpec],
+    backend: str = "eager",
+    threads: int = 1,
+    *,
+    cache_dir: str | Path | None = None,
+    measure_missing: bool = True,
+) -> float | list[float]:
+    """Predicted batch-1 latency in ms of one network (or a list) from this machine's calibration.
+
+    Needs ``calibrate(backend, threads)`` (or ``shufflenet-cli calibrate``) once; kernels the
+    calibration lacks are measured on demand and cached unless ``measure_missing=False``
+    (then the regression estimates them).
+
+    Example::
+
+        >>> from shufflenet_cli import predict_latency, shufflenet_spec
+        >>> predict_latency(shufflenet_spec(groups=3), backend="onnxruntime")  # doctest: +SKIP
+        3.6
+    """
+    predictor = Predictor.load(
+        backend, threads, cache_dir=cache_dir, measure_missing=measure_missing
+    )
+    if isinstance(spec, (list, tuple)):
+        if measure_missing:
+            predictor.ensure([build_plan(s) for s in spec])
+        return [predictor.predict_ms(s) for s in spec]
+    return predictor.predict_ms(spec)
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def random_networks(n: int, seed: int = 0) -> list[NetworkSpec]:
+    """``n`` random valid networks for validation, none of them a calibration network.
+
+    About three in four are ShuffleNets (groups 1-8, width 0.25-2, 1-6 / 1-10 / 1-6 units,
+    bottleneck ratio 0.2-0.5, resolution 96-256, shuffle on or off), the rest MobileNet v1
+    (width 0.25-1.25, resolution 96-256). Same seed, same networks.
+    """
+    import random
+
+    from ..model.rules import mobilenet_spec, shufflenet_spec
+
+    rng = random.Random(seed)
+    taken = {s.arch_key() for s in calibration_networks()}
+    out: list[NetworkSpec] = []
+    while len(out) < n:
+        res = rng.randrange(96, 257, 8)
+        if rng.random() < 0.25:
+            width = rng.choice((0.25, 0.35, 0.5, 0.6, 0.75, 0.9, 1.0, 1.1, 1.25))
+            spec = mobilenet_spec(width, res, name=f"mobilenet-{width:g}-r{res}")
+        else:
+            g = rng.choice((1, 2, 3, 4, 5, 6, 8))
+            scale = rng.choice((0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0, 1.25, 1.5, 2.0))
+            units = [rng.randint(1, 6), rng.randint(1, 10), rng.randint(1, 6)]
+            ratio = rng.choice((0.2, 0.25, 0.33, 0.4, 0.5))
+            shuffle = rng.random() < 0.9
+            name = f"shufflenet-{scale:g}x-g{g}-u{'.'.join(map(str, units))}-b{ratio:g}-r{res}" + (
+                "" if shuffle else "-noshuffle"
+            )
+            try:
+                spec = shufflenet_spec(
+                    g,
+                    scale,
+                    units=units,
+                    bottleneck_ratio=ratio,
+                    resolution=res,
+                    shuffle=shuffle,
+                    name=name,
+                )
+            except UserError:
+                continue  # groups that do not divide the channels
+        if spec.arch_key() in taken:
+            continue
+        taken.add(spec.arch_key())
+        out.append(spec)
+    return out
+
+
+def accuracy(predicted: Sequence[float], measured: Sequence[float]) -> dict:
+    """Share within 5% and 10%, RMSE (ms), mean absolute relative error and Spearman's rho."""
+    import numpy as np
+
+    p = np.asarray(predicted, dtype=float)
+    m = np.asarray(measured, dtype=float)
+    rel = p / m - 1
+    rank_p = np.argsort(np.argsort(p))
+    rank_m = np.argsort(np.argsort(m))
+    rho = float(np.corrcoef(rank_p, rank_m)[0, 1]) if len(p) > 1 else float("nan")
+    return {
+        "networks": len(p),
+        "within_5": float(np.mean(np.abs(rel) <= 0.05)),
+        "within_10": float(np.mean(np.abs(rel) <= 0.10)),
+        "rmse_ms": float(np.sqrt(np.mean((p - m) ** 2))),
+        "mean_abs_rel": float(np.mean(np.abs(rel))),
+        "spearman": rho,
+    }
+
+
+VALIDATION_WINDOWS = 10  # windows per held-out network (timed beside the new kernels)
+
+
+def validate(
+    backend: str = "eager",
+    threads: int = 1,
+    n: int = 50,
+    *,
+    seed: int = 0,
+    cache_dir: str | Path | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> dict:
+    """Predict and measure ``n`` random held-out networks (``random_networks``).
+
+    Two predictions per network: ``model`` (the regression for every kernel the calibration
+    lacks, as search screening does) made before anything is timed, then ``lookup`` (those
+    kernels timed on demand and cached, as ``profile --predict`` does). The held-out networks
+    are timed whole in the same interleaved rounds as those kernels (``VALIDATION_WINDOWS``
+    windows of the protocol's length each, warm-up, load redo; median of windows, IQR), so a
+    shared machine's drift hits a network and the kernels it is predicted from alike; the
+    prediction never sees the network's own time. Returns ``{"rows": [...], "lookup":
+    accuracy, "model": accuracy}``.
+    """
+    predictor = Predictor.load(backend, threads, cache_dir=cache_dir)
+    specs = random_networks(n, seed)
+    plans = [build_plan(s) for s in specs]
+    model_ms = [predictor.plan_ms(p) for p in plans]
+    missing = [u for u in plan_units(plans) if not predictor.calibrated(u)]
+    total = len(missing) * (KERNEL_ROUNDS + 1) + n * (VALIDATION_WINDOWS + 1)
+    done = [0]
+
+    def tick(step: str) -> None:
+        done[0] += 1
+        if progress:
+            progress(done[0], total, step)
+
+    kernels, whole = time_kernels(
+        missing,
+        backend,
+        threads,
+        progress=tick,
+        networks=specs,
+        network_rounds=VALIDATION_WINDOWS,
+    )
+    predictor.add(kernels)
+    lookup_ms = [predictor.plan_ms(p) for p in plans]
+    rows = []
+    for spec, plan, mp, lp in zip(specs, plans, model_ms, lookup_ms):
+        windows = whole.get(spec.name)
+        row = {
+            "name": spec.name,
+            "family": spec.family,
+            "latency_ms": None,
+            "latency_spread_ms": None,
+            "latency_predicted_ms": lp,
+            "latency_model_ms": mp,
+            "units": _unit_calls(plan),
+        }
+        if windows:
+            ms = sorted(w * 1e3 for w in windows)
+            q = statistics.quantiles(ms, n=4, method="inclusive")
+            row.update(latency_ms=statistics.median(ms), latency_spread_ms=q[2] - q[0])
+        rows.append(row)
+    ok = [r for r in rows if r["latency_ms"] is not None]
+    measured = [r["latency_ms"] for r in ok]
+    return {
+        "backend": backend,
+        "threads": threads,
+        "seed": seed,
+        "kernels_measured": len(missing),
+        "rows": rows,
+        "lookup": accuracy([r["latency_predicted_ms"] for r in ok], measured),
+        "model": accuracy([r["latency_model_ms"] for r in ok], measured),
+    }
+
+
+def check_predictable(backend: str) -> str:
+    """The backend name if the predictor can be calibrated for it, else ``UserError``."""
+    from .backends import check_backend_name
+
+    check_backend_name(backend)
+    _check_backend(backend)
+    return backend
+
+
+def calibrate_and_validate(
+    backends: Sequence[str],
+    threads: int = 1,
+    *,
+    cache_dir: str | Path | None = None,
+    recalibrate: bool = False,
+    validate_n: int = 0,
+    seed: int = 0,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> tuple[list[dict], list[dict]]:
+    """``calibrate`` each backend, then (``validate_n`` > 0) ``validate`` it.
+
+    Returns (one calibration row per backend, two accuracy rows per backend validated:
+    ``prediction`` = 'lookup' and 'model', each with its networks under ``rows``).
+    """
+    calibration_rows, validation_rows = [], []
+    for backend in backends:
+        check_predictable(backend)
+        calib = calibrate(
+            backend, threads, cache_dir=cache_dir, recalibrate=recalibrate, progress=progress
+        )
+        calibration_rows.append(calibration_row(calib, cache_dir))
+        if validate_n:
+            v = validate(
+                backend, threads, validate_n, seed=seed, cache_dir=cache_dir, progress=progress
+            )
+            for mode in ("lookup", "model"):
+                validation_rows.append(
+                    {
+                        "backend": backend,
+                        "threads": threads,
+                        "prediction": mode,
+                        **v[mode],
+                        "kernels_measured": v["kernels_measured"] if mode == "lookup" else 0,
+                        "calibration_s": calib.seconds,
+                        "rows": v["rows"],
+                    }
+                )
+    return calibration_rows, validation_rows
+
+
+def calibration_row(calib: Calibration, cache_dir: str | Path | None = None) -> dict:
+    """One row describing a calibration (what ``calibrate`` prints)."""
+    terms = calib.terms
+    errors = [
+        abs(sum(terms.get(t, 0.0) * n[t] for t in NETWORK_TERMS) * 1e3 / n["latency_ms"] - 1)
+        for n in calib.networks
+    ]
+    return {
+        "backend": calib.fingerprint["backend"],
+        "threads": calib.fingerprint["threads"],
+        "kernels": len(calib.kernels),
+        "networks": len(calib.networks),
+        "terms": ", ".join(t for t in NETWORK_TERMS if terms.get(t)),
+        "scale": terms.get("kernels", 0.0),
+        "per_unit_us": terms.get("units", 0.0) * 1e6,
+        "per_mega_edge_us": terms.get("edges", 0.0) * 1e12,
+        "per_network_ms": terms.get("network", 0.0) * 1e3,
+        "fit_max_rel_err": max(errors) if errors else None,
+        "seconds": calib.seconds,
+        "torch": calib.fingerprint["torch"],
+        "onnxruntime": calib.fingerprint.get("onnxruntime"),
+        "cache": str(cache_path(calib.fingerprint, cache_dir)),
+    }
+
+
+PREDICTION_NOTE = (
+    "Predicted ({backends}, {threads} thread(s), batch 1): the sum of this machine's "
+    "calibrated kernel times (each unit shape timed alone) with the fitted per-network terms "
+    "(`shufflenet-cli calibrate`)."
+)
+
+
+def predicted_fields(
+    specs: Sequence[NetworkSpec],
+    backends: Sequence[str],
+    threads: int = 1,
+    *,
+    cache_dir: str | Path | None = None,
+    measure_missing: bool = True,
+) -> list[dict]:
+    """Row fields of predicted latency per network: ``latency_predicted_ms`` (the first
+    backend) and ``latency_predicted_ms_<backend>`` (every backend), in ms.
+
+    Kernels missing from a backend's calibration are measured first (all networks' at once)
+    unless ``measure_missing`` is False (then the regression estimates them).
+    """
+    for b in backends:
+        check_predictable(b)
+    out: list[dict] = [{} for _ in specs]
+    plans = [build_plan(s) for s in specs]
+    for k, backend in enumerate(backends):
+        predictor = Predictor.load(
+            backend, threads, cache_dir=cache_dir, measure_missing=measure_missing
+        )
+        if measure_missing:
+            predictor.ensure(plans)
+        for fields, plan in zip(out, plans):
+            ms = predictor.plan_ms(plan)
+            fields[f"latency_predicted_ms_{backend}"] = ms
+            if k == 0:
+                fields["latency_predicted_ms"] = ms
+    return out
+
+
+def prediction_note(backends: Sequence[str], threads: int = 1) -> str:
+    """The footer line saying where predicted latency comes from."""
+    return PREDICTION_NOTE.format(backends=", ".join(backends), threads=threads)

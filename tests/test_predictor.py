@@ -1,0 +1,343 @@
+"""Latency predictor: kernel keys and graphs, the cache, prediction, on-demand kernels, search.
+
+Every test keeps its calibration in a temporary folder, and XDG_CACHE_HOME points into one
+too, so no test reads or writes the user's real cache. Tests that time kernels are slow.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from shufflenet_cli.measure import predictor as P
+from shufflenet_cli.model.plan import build_plan, unit_layers
+from shufflenet_cli.model.rules import mobilenet_spec, shufflenet_spec
+
+
+@pytest.fixture(autouse=True)
+def no_user_cache(tmp_path, monkeypatch):
+    """The user's cache folder is a temporary one for every test here."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+
+def _synthetic(specs, backend="eager", threads=1, **terms):
+    """A calibration whose kernel times come from the regression features (no timing)."""
+    coef = [
+        2e-6,
+        3e-6,
+        4e-6,
+        5e-6,
+        1e-6,
+        1e-6,
+        1e-6,
+        1e-10,
+        2e-10,
+        3e-11,
+        5e-11,
+        4e-10,
+        6e-11,
+        1e-11,
+        1e-9,
+    ]
+    kernels = {
+        P.kernel_key(u): sum(c * f for c, f in zip(coef, P.kernel_features(u)))
+        for u in P.plan_units(build_plan(s) for s in specs)
+    }
+    return P.Calibration(P.fingerprint(backend, threads), kernels, model=coef, **terms)
+
+
+def test_kernel_key_round_trips_every_unit_of_both_families():
+    for spec in (shufflenet_spec(3, 0.5, shuffle=False), mobilenet_spec(0.75, 160)):
+        for block in build_plan(spec).blocks:
+            assert P.unit_from_key(P.kernel_key(block.unit)) == block.unit
+
+
+def test_prediction_reproduces_stored_kernel_values(tmp_path):
+    spec = shufflenet_spec(8, 0.5)
+    terms = {"kernels": 1.07, "units": -3e-6, "edges": 1e-10, "network": 2e-4}
+    calib = _synthetic([spec], terms=terms)
+    P.save_calibration(calib, tmp_path)
+    stored = json.loads(P.cache_path(calib.fingerprint, tmp_path).read_text())
+    plan = build_plan(spec)
+    kernel_sum = sum(stored["kernels"][P.kernel_key(b.unit)] * b.repeat for b in plan.blocks)
+    units = sum(b.repeat for b in plan.blocks)
+    edges = sum(
+        (math.prod(unit_layers(b.unit)[0].in_shape) + math.prod(unit_layers(b.unit)[-1].out_shape))
+        * b.repeat
+        for b in plan.blocks
+    )
+    expected = (1.07 * kernel_sum - 3e-6 * units + 1e-10 * edges + 2e-4) * 1e3
+    got = P.predict_latency(spec, "eager", 1, cache_dir=tmp_path, measure_missing=False)
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert P.Predictor.load("eager", 1, cache_dir=tmp_path).calibrated(plan.blocks[2].unit)
+
+
+def test_uncalibrated_kernel_without_measuring_uses_the_regression(tmp_path):
+    calib = _synthetic([shufflenet_spec(3)])
+    P.save_calibration(calib, tmp_path)
+    other = shufflenet_spec(3, 0.75)
+    p = P.Predictor.load("eager", 1, cache_dir=tmp_path, measure_missing=False)
+    unit = build_plan(other).blocks[2].unit
+    assert not p.calibrated(unit)
+    features = P.kernel_features(unit)
+    assert p.unit_s(unit) == pytest.approx(sum(c * f for c, f in zip(calib.model, features)))
+    p.predict_ms(other)
+    assert not p.calibrated(unit)  # nothing was measured or cached
+
+
+def test_stale_cache_is_never_used(tmp_path, monkeypatch):
+    import torch
+
+    calib = _synthetic([shufflenet_spec(3)])
+    path = P.save_calibration(calib, tmp_path)
+    assert P.load_calibration("eager", 1, tmp_path) is not None
+    # another thread count: a different file, and no calibration for it
+    assert P.load_calibration("eager", 2, tmp_path) is None
+    # a file whose recorded fingerprint says 2 threads, under the 1-thread name
+    data = json.loads(path.read_text())
+    data["fingerprint"]["threads"] = 2
+    path.write_text(json.dumps(data))
+    assert P.load_calibration("eager", 1, tmp_path) is None
+    # another torch version
+    P.save_calibration(calib, tmp_path)
+    monkeypatch.setattr(torch, "__version__", "0.0.1")
+    assert P.load_calibration("eager", 1, tmp_path) is None
+    with pytest.raises(P.UserError, match="no latency calibration"):
+        P.predict_latency(shufflenet_spec(3), cache_dir=tmp_path)
+
+
+def test_fit_network_terms_recovers_known_terms_and_drops_unsupported_ones():
+    feats = [
+        {"kernels": k, "units": u, "edges": e, "network": 1.0}
+        for k, u, e in [
+            (0.004, 16, 2e6),
+            (0.009, 20, 3e6),
+            (0.013, 17, 5e6),
+            (0.021, 20, 4e6),
+            (0.030, 13, 9e6),
+            (0.017, 25, 7e6),
+            (0.008, 11, 1e6),
+        ]
+    ]
+    measured = [1.1 * f["kernels"] + 5e-6 * f["units"] + 1e-4 for f in feats]
+    terms = P.fit_network_terms(feats, measured)
+    assert terms["kernels"] == pytest.approx(1.1, rel=1e-6)
+    assert terms["units"] == pytest.approx(5e-6, rel=1e-6)
+    assert terms["network"] == pytest.approx(1e-4, rel=1e-6)
+    assert terms["edges"] == 0.0  # the edges term does not help, so it is left out
+    # a pure scale: only the kernels term
+    scaled = P.fit_network_terms(feats, [0.9 * f["kernels"] for f in feats])
+    assert scaled == {"kernels": pytest.approx(0.9), "units": 0.0, "edges": 0.0, "network": 0.0}
+
+
+def test_kernel_regression_is_non_negative_and_fits_additive_kernels():
+    units = P.plan_units(
+        build_plan(s) for s in (shufflenet_spec(g, w) for g in (1, 3, 8) for w in (0.5, 1.0))
+    )
+    coef = [
+        1e-6,
+        1e-6,
+        3e-6,
+        1e-6,
+        1e-6,
+        1e-6,
+        2e-6,
+        1e-10,
+        0.0,
+        3e-11,
+        5e-11,
+        4e-10,
+        6e-11,
+        1e-11,
+        2e-9,
+    ]
+    kernels = {
+        P.kernel_key(u): sum(c * f for c, f in zip(coef, P.kernel_features(u))) for u in units
+    }
+    fitted = P.fit_kernel_model(kernels)
+    assert min(fitted) >= 0
+    for u in units:
+        est = sum(c * f for c, f in zip(fitted, P.kernel_features(u)))
+        assert est == pytest.approx(kernels[P.kernel_key(u)], rel=0.02)
+
+
+def test_unit_graphs_have_the_node_types_torch_exports():
+    onnx = pytest.importorskip("onnx", reason="the ONNX graphs need onnx")
+    import io
+    import warnings
+
+    import torch
+
+    from shufflenet_cli.model.nn import build_unit
+
+    units = P.plan_units(
+        build_plan(s)
+        for s in (
+            shufflenet_spec(3, 0.25),
+            shufflenet_spec(2, 0.25, shuffle=False),
+            mobilenet_spec(0.25, 96),
+        )
+    )
+    for unit in units:
+        module = build_unit(unit).eval()
+        x = torch.randn(P._unit_input_shape(unit))
+        buf = io.BytesIO()
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                module,
+                (x,),
+                buf,
+                dynamo=False,
+                opset_version=17,
+                input_names=["x"],
+                output_names=["y"],
+            )
+        exported = [
+            n.op_type
+            for n in onnx.load_from_string(buf.getvalue()).graph.node
+            if n.op_type not in ("Identity", "Constant")
+        ]
+        ours = [n.op_type for n in onnx.load_from_string(P.unit_onnx(unit)).graph.node]
+        assert ours == exported, P.kernel_key(unit)
+
+
+def test_random_networks_are_valid_held_out_and_reproducible():
+    a = P.random_networks(30, seed=3)
+    assert [s.arch_key() for s in a] == [s.arch_key() for s in P.random_networks(30, seed=3)]
+    calib = {s.arch_key() for s in P.calibration_networks()}
+    assert len({s.arch_key() for s in a}) == 30 and not calib & {s.arch_key() for s in a}
+    assert {s.family for s in a} == {"shufflenet", "mobilenet"}
+
+
+def test_accuracy_figures():
+    acc = P.accuracy([1.0, 2.06, 3.5, 3.9], [1.0, 2.0, 3.0, 4.0])
+    assert acc["within_5"] == 0.75 and acc["within_10"] == 0.75
+    assert acc["spearman"] == pytest.approx(1.0)
+
+
+def test_screening_adds_predicted_latency_and_constrains_it(tmp_path):
+    from shufflenet_cli.explore.search import run_search, space_from_dict
+
+    specs = [shufflenet_spec(g, s) for g in (1, 3) for s in (0.5, 1.0)]
+    P.save_calibration(_synthetic(specs), tmp_path)
+    predictor = P.Predictor.load("eager", 1, cache_dir=tmp_path, measure_missing=False)
+    limit = sorted(predictor.predict_ms(s) for s in specs)[1] + 1e-9
+    space = space_from_dict(
+        {
+            "space": {"groups": [1, 3], "scale": [0.5, 1.0]},
+            "constraints": {"max_predicted_latency_ms": limit},
+            "objectives": {"minimize": ["macs"]},
+        }
+    )
+    result = run_search(space, cache_dir=tmp_path)
+    assert len(result.screened.rows) == 2
+    assert all(r["latency_predicted_ms"] <= limit for r in result.screened.rows)
+    assert result.screened.removed_by == {"max_predicted_latency_ms": 2}
+
+
+def test_calibrate_refuses_backends_it_cannot_predict(run_cli):
+    r = run_cli("calibrate", "--backend", "compile")
+    assert r.exit_code == 2
+    assert r.stderr.strip().splitlines() == [
+        "error: backend: latency prediction is calibrated for eager, onnxruntime, not 'compile'"
+    ]
+
+
+def test_profile_predict_without_calibration_says_what_to_run(run_cli, tmp_path):
+    r = run_cli("profile", "--groups", "3", "--no-latency", "--predict", "--cache", tmp_path)
+    assert r.exit_code == 2
+    assert "shufflenet-cli calibrate --backend eager --threads 1" in r.stderr
+
+
+def test_profile_predict_alone_needs_no_timing(run_cli, tmp_path):
+    spec = shufflenet_spec(3)
+    P.save_calibration(_synthetic([spec, mobilenet_spec(0.5)]), tmp_path)
+    r = run_cli(
+        "profile",
+        "--groups",
+        "3",
+        "--no-latency",
+        "--predict",
+        "--cache",
+        tmp_path,
+        "--format",
+        "json",
+    )
+    assert r.exit_code == 0, r.stderr
+    rows = json.loads(r.stdout)
+    expected = P.predict_latency(spec, cache_dir=tmp_path, measure_missing=False)
+    assert rows[0]["latency_predicted_ms"] == pytest.approx(expected)
+    assert rows[0]["latency_predicted_ms_eager"] == rows[0]["latency_predicted_ms"]
+    assert rows[0]["latency_ms"] is None
+    from shufflenet_cli.present.vocabulary import documented
+
+    assert [k for row in rows for k in row if not documented(k)] == []
+
+
+@pytest.mark.slow
+def test_uncalibrated_kernel_is_measured_on_demand_and_cached(tmp_path):
+    known, new = shufflenet_spec(3, 0.25), shufflenet_spec(3, 0.25, resolution=96)
+    P.save_calibration(_synthetic([known]), tmp_path)
+    p = P.Predictor.load("eager", 1, cache_dir=tmp_path)
+    missing = [u for u in P.plan_units([build_plan(new)]) if not p.calibrated(u)]
+    assert missing
+    p.predict_ms(new)
+    assert p.measured_on_demand == len(missing)
+    stored = P.load_calibration("eager", 1, tmp_path).kernels
+    for unit in missing:
+        assert stored[P.kernel_key(unit)] > 0
+    # a second prediction measures nothing more
+    assert P.Predictor.load("eager", 1, cache_dir=tmp_path).ensure([build_plan(new)]) == 0
+
+
+@pytest.mark.slow
+def test_calibration_of_a_small_space_predicts_its_own_networks(tmp_path):
+    specs = [
+        shufflenet_spec(3, 0.25, resolution=96),
+        mobilenet_spec(0.25, 96),
+        shufflenet_spec(1, 0.25, resolution=128),
+        shufflenet_spec(8, 0.25, resolution=96),
+    ]
+    units = P.plan_units(build_plan(s) for s in specs)
+    calib = P.calibrate("eager", 1, cache_dir=tmp_path, units=units, networks=specs)
+    assert set(calib.kernels) == {P.kernel_key(u) for u in units}
+    for spec, fit in zip(specs, calib.networks):
+        predicted = P.predict_latency(spec, cache_dir=tmp_path, measure_missing=False)
+        assert predicted == pytest.approx(fit["latency_ms"], rel=0.25), spec.name
+
+
+def test_compare_and_report_predict_without_timing(run_cli, tmp_path):
+    from shufflenet_cli.explore.compare import paper_pairs
+
+    specs = [s for pair in paper_pairs() for s in pair]
+    P.save_calibration(_synthetic(specs), tmp_path / "cache")
+    r = run_cli(
+        "compare", "--no-latency", "--predict", "--cache", tmp_path / "cache", "--format", "json"
+    )
+    assert r.exit_code == 0, r.stderr
+    row = json.loads(r.stdout)[0]
+    assert row["latency_predicted_ms_ratio"] == pytest.approx(
+        row["latency_predicted_ms"] / row["partner_latency_predicted_ms"]
+    )
+    r = run_cli(
+        "report",
+        "--groups",
+        "3",
+        "--scales",
+        "1",
+        "--mobilenet-widths",
+        "0.5",
+        "--no-latency",
+        "--predict",
+        "--cache",
+        tmp_path / "cache",
+        "--out",
+        tmp_path / "rep",
+    )
+    assert r.exit_code == 0, r.stderr
+    assert (tmp_path / "rep" / "plots" / "i.html").exists()
+    networks = json.loads((tmp_path / "rep" / "data" / "networks.json").read_text())
+    assert all(n["latency_predicted_ms"] > 0 for n in networks)
