@@ -18,12 +18,10 @@ import copy
 import time
 from pathlib import Path
 
-from shufflenet_cli.explore.search import (
-    candidate_spec,
-    load_space,
-    pareto_front,
-    run_search,
-)
+from shufflenet_cli.explore.search import candidate_spec
+from shufflenet_cli.explore.search import load_space
+from shufflenet_cli.explore.search import pareto_front
+from shufflenet_cli.explore.search import run_search
 from shufflenet_cli.measure.latency import measure_latency
 
 ROOT = Path(__file__).resolve().parent.parent

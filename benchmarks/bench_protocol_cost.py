@@ -12,7 +12,8 @@ beside the protocol's fixed 2.3 s of timing.
 import sys
 import time
 
-from shufflenet_cli import load_spec, measure_latency
+from shufflenet_cli import load_spec
+from shufflenet_cli import measure_latency
 from shufflenet_cli.measure.backends import BACKENDS
 from shufflenet_cli.measure.latency import DEFAULT_WARMUP_TIME
 

@@ -12,7 +12,9 @@ import argparse
 import time
 from pathlib import Path
 
-from shufflenet_cli.explore.search import grid_candidates, load_space, screen
+from shufflenet_cli.explore.search import grid_candidates
+from shufflenet_cli.explore.search import load_space
+from shufflenet_cli.explore.search import screen
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +56,8 @@ def main() -> None:
     import torch
     from fvcore.nn import FlopCountAnalysis
 
-    from shufflenet_cli.model.nn import build_model, example_input
+    from shufflenet_cli.model.nn import build_model
+    from shufflenet_cli.model.nn import example_input
 
     logging.getLogger("fvcore").setLevel(logging.ERROR)
     torch.set_num_threads(1)

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 from torch.utils.benchmark import Timer
 
-from shufflenet_cli import build_model, load_spec
+from shufflenet_cli import build_model
+from shufflenet_cli import load_spec
 
 
 class TextbookUnit(nn.Module):

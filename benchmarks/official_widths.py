@@ -85,7 +85,8 @@ def hook_counts(model) -> tuple[int, int]:
 
 def official_rows() -> list[dict]:
     """One row per official network: its channels and counts beside ours."""
-    from shufflenet_cli import analyze, shufflenet_spec
+    from shufflenet_cli import analyze
+    from shufflenet_cli import shufflenet_spec
 
     rows = []
     for (g, s), channels in OFFICIAL.items():

@@ -5,14 +5,12 @@ Run: python examples/api_tour.py [--quick]
 
 import sys
 
-from shufflenet_cli import (
-    analyze,
-    build_model,
-    load_spec,
-    measure_latency,
-    mobilenet_spec,
-    shufflenet_spec,
-)
+from shufflenet_cli import analyze
+from shufflenet_cli import build_model
+from shufflenet_cli import load_spec
+from shufflenet_cli import measure_latency
+from shufflenet_cli import mobilenet_spec
+from shufflenet_cli import shufflenet_spec
 from shufflenet_cli.explore.profile import profile_networks
 
 

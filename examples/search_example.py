@@ -3,7 +3,8 @@
 Run: python examples/search_example.py
 """
 
-from shufflenet_cli.explore.search import run_search, space_from_dict
+from shufflenet_cli.explore.search import run_search
+from shufflenet_cli.explore.search import space_from_dict
 
 
 def main() -> None:

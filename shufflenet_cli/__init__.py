@@ -15,18 +15,20 @@ starts fast.
 """
 
 from .errors import UserError
-from .model.cost import Analysis, analyze, totals
+from .model.cost import Analysis
+from .model.cost import analyze
+from .model.cost import totals
 from .model.plan import build_plan
-from .model.presets import list_presets, load_spec
-from .model.rules import mobilenet_spec, shufflenet_spec
-from .model.spec import (
-    MobileNetSpec,
-    PaperRow,
-    ShuffleNetSpec,
-    StageSpec,
-    architecture_key,
-    spec_to_dict,
-)
+from .model.presets import list_presets
+from .model.presets import load_spec
+from .model.rules import mobilenet_spec
+from .model.rules import shufflenet_spec
+from .model.spec import MobileNetSpec
+from .model.spec import PaperRow
+from .model.spec import ShuffleNetSpec
+from .model.spec import StageSpec
+from .model.spec import architecture_key
+from .model.spec import spec_to_dict
 from .model.specfile import spec_from_dict
 
 __version__ = "0.1.0"

@@ -3,9 +3,15 @@
 import pytest
 import torch
 
-from shufflenet_cli import list_presets, load_spec, measure_latency, mobilenet_spec
-from shufflenet_cli.measure.backends import BACKENDS, BackendError, prepare
-from shufflenet_cli.model.nn import build_model, example_input
+from shufflenet_cli import list_presets
+from shufflenet_cli import load_spec
+from shufflenet_cli import measure_latency
+from shufflenet_cli import mobilenet_spec
+from shufflenet_cli.measure.backends import BACKENDS
+from shufflenet_cli.measure.backends import BackendError
+from shufflenet_cli.measure.backends import prepare
+from shufflenet_cli.model.nn import build_model
+from shufflenet_cli.model.nn import example_input
 from shufflenet_cli.model.rules import with_resolution
 
 pytestmark = pytest.mark.slow  # latency, profiler, subprocess or browser: see README

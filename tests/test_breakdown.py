@@ -2,8 +2,10 @@
 
 import pytest
 
-from shufflenet_cli import mobilenet_spec, shufflenet_spec
-from shufflenet_cli.measure.breakdown import breakdown_rows, op_breakdown
+from shufflenet_cli import mobilenet_spec
+from shufflenet_cli import shufflenet_spec
+from shufflenet_cli.measure.breakdown import breakdown_rows
+from shufflenet_cli.measure.breakdown import op_breakdown
 
 pytestmark = pytest.mark.slow  # latency, profiler, subprocess or browser: see README
 

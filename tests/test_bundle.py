@@ -10,14 +10,14 @@ import sys
 import numpy as np
 import pytest
 
-from shufflenet_cli import UserError, analyze, load_spec
+from shufflenet_cli import UserError
+from shufflenet_cli import analyze
+from shufflenet_cli import load_spec
 from shufflenet_cli.measure import runner
 from shufflenet_cli.measure.bundle import export_bundle
-from shufflenet_cli.measure.imported import (
-    imported_fields,
-    load_latency_file,
-    load_latency_files,
-)
+from shufflenet_cli.measure.imported import imported_fields
+from shufflenet_cli.measure.imported import load_latency_file
+from shufflenet_cli.measure.imported import load_latency_files
 from shufflenet_cli.model.rules import with_resolution
 from shufflenet_cli.model.spec import arch_id
 

@@ -8,18 +8,18 @@ import pytest
 from click.testing import CliRunner
 
 from shufflenet_cli.cli import cli
-from shufflenet_cli.explore.compare import (
-    PAPER_PAIRS,
-    compare_networks,
-    pair_row,
-    pairs_for,
-)
+from shufflenet_cli.explore.compare import PAPER_PAIRS
+from shufflenet_cli.explore.compare import compare_networks
+from shufflenet_cli.explore.compare import pair_row
+from shufflenet_cli.explore.compare import pairs_for
 from shufflenet_cli.explore.profile import resolve_networks
 from shufflenet_cli.measure.latency import LatencyResult
-from shufflenet_cli.measure.measurement import could_not_run, primary_fields
+from shufflenet_cli.measure.measurement import could_not_run
+from shufflenet_cli.measure.measurement import primary_fields
 from shufflenet_cli.measure.protocol import Protocol
 from shufflenet_cli.model.cost import analyze
-from shufflenet_cli.model.rules import mobilenet_spec, shufflenet_spec
+from shufflenet_cli.model.rules import mobilenet_spec
+from shufflenet_cli.model.rules import shufflenet_spec
 
 QUICK = Protocol(windows=2, window_time=0.02, warmup_time=0.02)
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from shufflenet_cli import UserError, shufflenet_spec
+from shufflenet_cli import UserError
+from shufflenet_cli import shufflenet_spec
 
 
 def assert_one_line_error(result, *fragments):

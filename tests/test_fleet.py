@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from shufflenet_cli import UserError
-from shufflenet_cli.explore.fleet import Fleet, where_measured
+from shufflenet_cli.explore.fleet import Fleet
+from shufflenet_cli.explore.fleet import where_measured
 
 HERE = Path(__file__).resolve().parent
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shufflenet_cli import UserError, shufflenet_spec
+from shufflenet_cli import UserError
+from shufflenet_cli import shufflenet_spec
 from shufflenet_cli.files import write_atomic
 from shufflenet_cli.model.specfile import spec_from_dict
 

@@ -13,29 +13,34 @@ from dataclasses import replace
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from shufflenet_cli import analyze, list_presets, load_spec, spec_from_dict, spec_to_dict
+from shufflenet_cli import analyze
+from shufflenet_cli import list_presets
+from shufflenet_cli import load_spec
+from shufflenet_cli import spec_from_dict
+from shufflenet_cli import spec_to_dict
 from shufflenet_cli.errors import UserError
-from shufflenet_cli.explore.profile import network_row, resolve_networks
-from shufflenet_cli.model.presets import load_preset, matching_preset, paper_row
-from shufflenet_cli.model.rules import (
-    mobilenet_spec,
-    network_name,
-    parse_network_name,
-    shufflenet_spec,
-    spec_from_name,
-    with_resolution,
-)
-from shufflenet_cli.model.spec import (
-    PaperRow,
-    ShuffleNetSpec,
-    StageSpec,
-    architecture_id,
-    architecture_key,
-    unique_networks,
-)
+from shufflenet_cli.explore.profile import network_row
+from shufflenet_cli.explore.profile import resolve_networks
+from shufflenet_cli.model.presets import load_preset
+from shufflenet_cli.model.presets import matching_preset
+from shufflenet_cli.model.presets import paper_row
+from shufflenet_cli.model.rules import mobilenet_spec
+from shufflenet_cli.model.rules import network_name
+from shufflenet_cli.model.rules import parse_network_name
+from shufflenet_cli.model.rules import shufflenet_spec
+from shufflenet_cli.model.rules import spec_from_name
+from shufflenet_cli.model.rules import with_resolution
+from shufflenet_cli.model.spec import PaperRow
+from shufflenet_cli.model.spec import ShuffleNetSpec
+from shufflenet_cli.model.spec import StageSpec
+from shufflenet_cli.model.spec import architecture_id
+from shufflenet_cli.model.spec import architecture_key
+from shufflenet_cli.model.spec import unique_networks
 from tests.test_errors import assert_one_line_error
 
 # ----------------------------------------------------------------------------- 1. identity
@@ -335,7 +340,9 @@ def test_every_printed_name_is_accepted_by_show_profile_and_compare(run_cli):
 
 
 def test_search_results_are_named_by_the_rules(tmp_path):
-    from shufflenet_cli.explore.search import candidate_spec, grid_candidates, space_from_dict
+    from shufflenet_cli.explore.search import candidate_spec
+    from shufflenet_cli.explore.search import grid_candidates
+    from shufflenet_cli.explore.search import space_from_dict
 
     space = space_from_dict(
         {

@@ -2,8 +2,12 @@
 
 import pytest
 
-from shufflenet_cli import measure_latency, mobilenet_spec, shufflenet_spec
-from shufflenet_cli.measure.latency import NOISY_FRACTION, environment, summarize_windows
+from shufflenet_cli import measure_latency
+from shufflenet_cli import mobilenet_spec
+from shufflenet_cli import shufflenet_spec
+from shufflenet_cli.measure.latency import NOISY_FRACTION
+from shufflenet_cli.measure.latency import environment
+from shufflenet_cli.measure.latency import summarize_windows
 
 pytestmark = pytest.mark.slow  # latency, profiler, subprocess or browser: see README
 
@@ -104,7 +108,8 @@ def test_threads_are_restored_and_the_allocator_policy_stays():
     import torch
 
     from shufflenet_cli.measure.latency import _minor_faults
-    from shufflenet_cli.model.nn import build_model, example_input
+    from shufflenet_cli.model.nn import build_model
+    from shufflenet_cli.model.nn import example_input
 
     before = torch.get_num_threads()
     torch.set_num_threads(2)

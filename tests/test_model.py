@@ -6,13 +6,22 @@ import warnings
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from shufflenet_cli import analyze, build_model, list_presets, load_spec
-from shufflenet_cli.model.nn import channel_shuffle, example_input
+from shufflenet_cli import analyze
+from shufflenet_cli import build_model
+from shufflenet_cli import list_presets
+from shufflenet_cli import load_spec
+from shufflenet_cli.model.nn import channel_shuffle
+from shufflenet_cli.model.nn import example_input
 from shufflenet_cli.model.rules import mobilenet_spec
-from shufflenet_cli.model.spec import MobileNetSpec, ShuffleNetSpec, StageSpec, validate
+from shufflenet_cli.model.spec import MobileNetSpec
+from shufflenet_cli.model.spec import ShuffleNetSpec
+from shufflenet_cli.model.spec import StageSpec
+from shufflenet_cli.model.spec import validate
 
 
 def fvcore_conv_fc_macs(spec):

@@ -12,8 +12,10 @@ import math
 import pytest
 
 from shufflenet_cli.measure import predictor as P
-from shufflenet_cli.model.plan import build_plan, unit_layers
-from shufflenet_cli.model.rules import mobilenet_spec, shufflenet_spec
+from shufflenet_cli.model.plan import build_plan
+from shufflenet_cli.model.plan import unit_layers
+from shufflenet_cli.model.rules import mobilenet_spec
+from shufflenet_cli.model.rules import shufflenet_spec
 
 
 @pytest.fixture(autouse=True)
@@ -219,7 +221,8 @@ def test_accuracy_figures():
 
 
 def test_screening_adds_predicted_latency_and_constrains_it(tmp_path):
-    from shufflenet_cli.explore.search import run_search, space_from_dict
+    from shufflenet_cli.explore.search import run_search
+    from shufflenet_cli.explore.search import space_from_dict
 
     specs = [shufflenet_spec(g, s) for g in (1, 3) for s in (0.5, 1.0)]
     P.save_calibration(_synthetic(specs), tmp_path)

@@ -11,10 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from shufflenet_cli.cli import cli
-from shufflenet_cli.explore.findings import latency_front, predictor_stats
+from shufflenet_cli.explore.findings import latency_front
+from shufflenet_cli.explore.findings import predictor_stats
 from shufflenet_cli.explore.profile import resolve_networks
 from shufflenet_cli.present import report as report_mod
-from shufflenet_cli.present.report import MARKER, build_report, with_mobilenets
+from shufflenet_cli.present.report import MARKER
+from shufflenet_cli.present.report import build_report
+from shufflenet_cli.present.report import with_mobilenets
 
 
 @pytest.fixture(scope="module")

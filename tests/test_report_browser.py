@@ -11,7 +11,8 @@ import pytest
 
 from shufflenet_cli.explore.profile import resolve_networks
 from shufflenet_cli.measure.protocol import Protocol
-from shufflenet_cli.present.report import build_report, with_mobilenets
+from shufflenet_cli.present.report import build_report
+from shufflenet_cli.present.report import with_mobilenets
 
 webdriver = pytest.importorskip("selenium.webdriver")
 
@@ -174,7 +175,8 @@ def test_roofline_points_are_labelled_with_their_network(tmp_path):
 
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs chromium and chromedriver")
 def test_search_front_legend_entries_all_have_visible_points(tmp_path):
-    from shufflenet_cli.explore.search import run_search, space_from_dict
+    from shufflenet_cli.explore.search import run_search
+    from shufflenet_cli.explore.search import space_from_dict
     from shufflenet_cli.present.plots import pareto_figure
 
     space = space_from_dict(

@@ -2,7 +2,10 @@
 
 import pytest
 
-from shufflenet_cli import analyze, load_spec, mobilenet_spec, shufflenet_spec
+from shufflenet_cli import analyze
+from shufflenet_cli import load_spec
+from shufflenet_cli import mobilenet_spec
+from shufflenet_cli import shufflenet_spec
 from shufflenet_cli.model.cost import layer_cost
 from shufflenet_cli.model.plan import build_plan
 

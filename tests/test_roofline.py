@@ -5,8 +5,13 @@ import json
 
 import pytest
 
-from shufflenet_cli import list_presets, load_spec, measure_latency
-from shufflenet_cli.measure.roofline import calibrate, layer_bounds, network_bound, traffic_for
+from shufflenet_cli import list_presets
+from shufflenet_cli import load_spec
+from shufflenet_cli import measure_latency
+from shufflenet_cli.measure.roofline import calibrate
+from shufflenet_cli.measure.roofline import layer_bounds
+from shufflenet_cli.measure.roofline import network_bound
+from shufflenet_cli.measure.roofline import traffic_for
 
 pytestmark = pytest.mark.slow  # latency, profiler, subprocess or browser: see README
 
@@ -85,7 +90,8 @@ def test_the_session_never_touches_the_users_cache(tmp_path_factory):
 
 
 def test_calibration_reports_each_step_and_recalibrate_measures_again(tmp_path, monkeypatch):
-    from shufflenet_cli.measure.roofline import cached_calibration, calibration_steps
+    from shufflenet_cli.measure.roofline import cached_calibration
+    from shufflenet_cli.measure.roofline import calibration_steps
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cached_calibration(1, quick=True) is None

@@ -7,12 +7,17 @@ import torch
 
 from shufflenet_cli import load_spec
 from shufflenet_cli.errors import UserError
-from shufflenet_cli.measure.backends import UNSUPPORTED, BackendError, prepare_checked
+from shufflenet_cli.measure.backends import UNSUPPORTED
+from shufflenet_cli.measure.backends import BackendError
+from shufflenet_cli.measure.backends import prepare_checked
 from shufflenet_cli.measure.protocol import Protocol
 from shufflenet_cli.measure.runtimes import relative_error
-from shufflenet_cli.model.nn import ZeroPaddedAvgPool2d, build_model, example_input
+from shufflenet_cli.model.nn import ZeroPaddedAvgPool2d
+from shufflenet_cli.model.nn import build_model
+from shufflenet_cli.model.nn import example_input
 from shufflenet_cli.model.rules import with_resolution
-from shufflenet_cli.present.columns import backend_cell, latency_cell
+from shufflenet_cli.present.columns import backend_cell
+from shufflenet_cli.present.columns import latency_cell
 
 
 def small(name: str, resolution: int = 64):
@@ -118,7 +123,8 @@ def _executorch():
 def _run_lowered(model, x, dtype="fp32"):
     """Lower once; the ops it delegated and its output on ``x``."""
     from shufflenet_cli.measure.delegation import executorch_ops
-    from shufflenet_cli.measure.runtimes import load_executorch, lower_executorch
+    from shufflenet_cli.measure.runtimes import load_executorch
+    from shufflenet_cli.measure.runtimes import lower_executorch
 
     edge, program = lower_executorch(model, x, dtype)
     buffer = program.buffer
@@ -163,7 +169,8 @@ def test_executorch_int8_is_quantized_and_close_to_fp32():
 @pytest.mark.slow
 def test_export_executorch_writes_a_program_that_runs(tmp_path):
     _executorch()
-    from shufflenet_cli.measure.runtimes import export_executorch, load_executorch
+    from shufflenet_cli.measure.runtimes import export_executorch
+    from shufflenet_cli.measure.runtimes import load_executorch
 
     spec = small("mobilenet-v1-0.25", 32)
     path = tmp_path / "m.pte"

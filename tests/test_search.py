@@ -14,16 +14,14 @@ from pathlib import Path
 import pytest
 
 from shufflenet_cli.errors import UserError
-from shufflenet_cli.explore.search import (
-    candidate_spec,
-    dominates,
-    grid_candidates,
-    pareto_front,
-    run_search,
-    screen,
-    search,
-    space_from_dict,
-)
+from shufflenet_cli.explore.search import candidate_spec
+from shufflenet_cli.explore.search import dominates
+from shufflenet_cli.explore.search import grid_candidates
+from shufflenet_cli.explore.search import pareto_front
+from shufflenet_cli.explore.search import run_search
+from shufflenet_cli.explore.search import screen
+from shufflenet_cli.explore.search import search
+from shufflenet_cli.explore.search import space_from_dict
 from shufflenet_cli.model.cost import totals
 
 ROOT = Path(__file__).resolve().parent.parent

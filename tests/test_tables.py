@@ -17,15 +17,13 @@ import pytest
 
 from shufflenet_cli.errors import UserError
 from shufflenet_cli.present.columns import PROFILE_COLUMNS
-from shufflenet_cli.present.tables import (
-    ESSENTIAL,
-    WIDE,
-    Column,
-    fit_columns,
-    infer_format,
-    plain_table,
-    select_columns,
-)
+from shufflenet_cli.present.tables import ESSENTIAL
+from shufflenet_cli.present.tables import WIDE
+from shufflenet_cli.present.tables import Column
+from shufflenet_cli.present.tables import fit_columns
+from shufflenet_cli.present.tables import infer_format
+from shufflenet_cli.present.tables import plain_table
+from shufflenet_cli.present.tables import select_columns
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 BOX = set("┏┓┗┛┃━┳┻╋┡┩╇│─┼└┘┌┐├┤┬┴")

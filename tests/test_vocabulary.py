@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from shufflenet_cli.present.vocabulary import documented, markdown
+from shufflenet_cli.present.vocabulary import documented
+from shufflenet_cli.present.vocabulary import markdown
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "row-keys.md"
 

@@ -5,7 +5,13 @@ User mistakes (``UserError``, bad flags) become one line on stderr and exit code
 
 from __future__ import annotations
 
-from . import calibrate, export, measure, network, profile, report, search  # noqa: F401  (each registers commands)
+from . import calibrate  # noqa: F401  (each registers commands)
+from . import export  # noqa: F401  (each registers commands)
+from . import measure  # noqa: F401  (each registers commands)
+from . import network  # noqa: F401  (each registers commands)
+from . import profile  # noqa: F401  (each registers commands)
+from . import report  # noqa: F401  (each registers commands)
+from . import search  # noqa: F401  (each registers commands)
 from .app import cli
 
 

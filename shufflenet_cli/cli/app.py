@@ -15,7 +15,8 @@ import threading
 import click
 
 from ..errors import UserError
-from ..files import is_environment_error, silence_stdout
+from ..files import is_environment_error
+from ..files import silence_stdout
 
 
 class Terminated(KeyboardInterrupt):

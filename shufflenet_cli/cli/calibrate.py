@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from .app import cli
-from .options import emit, options, output_options, progress_bar
+from .options import emit
+from .options import options
+from .options import output_options
+from .options import progress_bar
 
 
 @cli.command()
@@ -33,8 +36,10 @@ def calibrate(backends, threads, cache_dir, recalibrate, validate_n, seed, fmt, 
       shufflenet-cli calibrate --backend onnxruntime --validate 50
       shufflenet-cli calibrate --recalibrate --cache /tmp/calib
     """
-    from ..measure.predictor import calibrate_and_validate, check_predictable
-    from ..present.columns import CALIBRATION_COLUMNS, VALIDATION_COLUMNS
+    from ..measure.predictor import calibrate_and_validate
+    from ..measure.predictor import check_predictable
+    from ..present.columns import CALIBRATION_COLUMNS
+    from ..present.columns import VALIDATION_COLUMNS
 
     backends = [check_predictable(b) for b in backends] or ["eager"]
     threads = threads or 1

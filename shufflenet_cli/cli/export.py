@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ..present.tables import Column, millions
+from ..present.tables import Column
+from ..present.tables import millions
 from .app import cli
-from .options import emit, network_options, output_options, progress_bar
+from .options import emit
+from .options import network_options
+from .options import output_options
+from .options import progress_bar
 
 EXPORT_COLUMNS = [
     Column("name", "network", justify="left"),

@@ -5,9 +5,16 @@ from __future__ import annotations
 import click
 
 from ..files import write_atomic
-from ..present.columns import BREAKDOWN_COLUMNS, ROOFLINE_COLUMNS, ROOFLINE_LAYER_COLUMNS
+from ..present.columns import BREAKDOWN_COLUMNS
+from ..present.columns import ROOFLINE_COLUMNS
+from ..present.columns import ROOFLINE_LAYER_COLUMNS
 from .app import cli
-from .options import emit, network_options, options, output_options, progress_bar, protocol_options
+from .options import emit
+from .options import network_options
+from .options import options
+from .options import output_options
+from .options import progress_bar
+from .options import protocol_options
 
 
 @cli.command()
@@ -100,15 +107,14 @@ def roofline(
     from ..explore.profile import resolve_networks
     from ..files import check_output_path
     from ..measure.backends import check_backend_name
-    from ..measure.roofline import (
-        bound_vs_measured,
-        cached_calibration,
-        calibrate,
-        calibration_steps,
-        op_kind_points,
-        roofline_by_layer,
-    )
-    from ..present.plots import layer_roofline_figure, roofline_figure
+    from ..measure.roofline import bound_vs_measured
+    from ..measure.roofline import cached_calibration
+    from ..measure.roofline import calibrate
+    from ..measure.roofline import calibration_steps
+    from ..measure.roofline import op_kind_points
+    from ..measure.roofline import roofline_by_layer
+    from ..present.plots import layer_roofline_figure
+    from ..present.plots import roofline_figure
 
     backends = [check_backend_name(b) for b in backends] or ["eager"]
     if by == "layer" and backends != ["eager"]:

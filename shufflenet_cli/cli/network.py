@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import click
 
-from ..present.columns import LAYER_COLUMNS, OUTLINE_COLUMNS, PRESET_COLUMNS, SPACE_COLUMNS
+from ..present.columns import LAYER_COLUMNS
+from ..present.columns import OUTLINE_COLUMNS
+from ..present.columns import PRESET_COLUMNS
+from ..present.columns import SPACE_COLUMNS
 from ..present.tables import FORMATS
 from .app import cli
-from .options import emit, emit_sections, options, output_options, write_text
+from .options import emit
+from .options import emit_sections
+from .options import options
+from .options import output_options
+from .options import write_text
 
 
 @cli.command()

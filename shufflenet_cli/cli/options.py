@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 
 import click
 
 from ..explore.search import MAX_CANDIDATES
 from ..files import write_atomic
-from ..present.tables import FORMATS, infer_format, render
+from ..present.tables import FORMATS
+from ..present.tables import infer_format
+from ..present.tables import render
 
 _TABLE_VIEW = "shufflenet_cli.table_view"  # ctx.meta key: --wide and --columns, read by emit
 
@@ -175,7 +178,11 @@ def with_progress(steps: int, fn: Callable, *args, **kwargs):
 def progress_bar(total: int, description: str):
     """A rich progress bar on stderr; returns (context manager, advance callback)."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn
+    from rich.progress import MofNCompleteColumn
+    from rich.progress import Progress
+    from rich.progress import TextColumn
+    from rich.progress import TimeElapsedColumn
 
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -440,6 +447,21 @@ def fleet_options(f):
         return f(*args, fleet=fleet, **kwargs)
 
     return options(*FLEET_SETTINGS)(wrapper)
+
+
+def sources_options(f):
+    """Where latency comes from besides this machine's timing: --latency-from FILE, a Ray
+    fleet (--ray, --device, --ray-wait) and the predictor (--predict, --cache). The command
+    receives them as one ``sources`` dict (``latency_from``, ``fleet``, ``predict``,
+    ``cache_dir``)."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        names = ("latency_from", "fleet", "predict", "cache_dir")
+        kwargs["sources"] = {k: kwargs.pop(k) for k in names}
+        return f(*args, **kwargs)
+
+    return options("latency_from")(fleet_options(options("predict", "cache_dir")(wrapper)))
 
 
 def latency_backends(

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from ..present.columns import profile_columns
 from .app import cli
-from .options import (
-    emit,
-    fleet_options,
-    latency_backends,
-    network_options,
-    options,
-    output_options,
-    protocol_options,
-    with_progress,
-)
+from .options import emit
+from .options import latency_backends
+from .options import network_options
+from .options import options
+from .options import output_options
+from .options import protocol_options
+from .options import sources_options
+from .options import with_progress
 
 
 @cli.command()
 @network_options()
 @options("baseline")
 @protocol_options()
-@options("dtype", "crosscheck", "latency_from", "predict", "cache_dir")
-@fleet_options
+@options("dtype", "crosscheck")
+@sources_options
 @output_options()
 def profile(
     networks,
@@ -31,10 +29,7 @@ def profile(
     protocol,
     dtype,
     crosscheck,
-    latency_from,
-    fleet,
-    predict,
-    cache_dir,
+    sources,
     fmt,
     output,
 ) -> None:
@@ -50,23 +45,17 @@ def profile(
       shufflenet-cli profile --groups 1,3,8 --ray head:6379 --device xeon
       shufflenet-cli profile --groups 1,3,8 --no-latency --predict   # predicted, no timing
     """
-    from ..explore.profile import profile_networks, resolve_networks
+    from ..explore.profile import profile_networks
+    from ..explore.profile import resolve_networks
     from ..measure.backends import check_backend_name
 
-    backends = [check_backend_name(b) for b in latency_backends(backends, latency_from, latency)]
+    chosen = latency_backends(backends, sources["latency_from"], latency)
+    backends = [check_backend_name(b) for b in chosen]
     specs = resolve_networks(**networks)
-    counting = dict(
-        baseline=baseline, dtype=dtype, crosscheck=crosscheck, predict=predict, cache_dir=cache_dir
-    )
+    counting = dict(baseline=baseline, dtype=dtype, crosscheck=crosscheck)
     steps = protocol.steps(len(specs) + 1, len(backends)) if latency else 0
-    measuring = dict(
-        latency=latency,
-        protocol=protocol,
-        backends=backends,
-        latency_from=latency_from,
-        fleet=fleet,
-    )
-    result = with_progress(steps, profile_networks, specs, **measuring, **counting)
-    sources = result.environment.get("backend", "").split(",") if latency else []
-    columns = profile_columns(sources, crosscheck, backends if predict else [])
+    measuring = dict(latency=latency, protocol=protocol, backends=backends)
+    result = with_progress(steps, profile_networks, specs, **measuring, **counting, **sources)
+    shown = result.environment.get("backend", "").split(",") if latency else []
+    columns = profile_columns(shown, crosscheck, backends if sources["predict"] else [])
     emit(result.rows, columns, fmt, output, footer=result.footer)

@@ -5,25 +5,21 @@ from __future__ import annotations
 import click
 
 from .app import cli
-from .options import (
-    emit,
-    fleet_options,
-    latency_backends,
-    network_options,
-    options,
-    output_options,
-    protocol_options,
-    with_progress,
-)
+from .options import emit
+from .options import latency_backends
+from .options import network_options
+from .options import options
+from .options import output_options
+from .options import protocol_options
+from .options import sources_options
+from .options import with_progress
 
 
 @cli.command()
 @network_options()
 @options("baseline")
 @protocol_options(batch=False, repeat=False)
-@options("latency_from")
-@fleet_options
-@options("predict", "cache_dir")
+@sources_options
 @output_options()
 def compare(
     networks,
@@ -31,10 +27,7 @@ def compare(
     latency,
     backends,
     protocol,
-    latency_from,
-    fleet,
-    predict,
-    cache_dir,
+    sources,
     fmt,
     output,
 ) -> None:
@@ -53,30 +46,27 @@ def compare(
       shufflenet-cli compare --latency-from pi4.json --latency-from pixel7.json
       shufflenet-cli compare --predict            # predicted latency beside measured
     """
-    from ..explore.compare import as_backends, compare_networks, pairs_to_compare
-    from ..present.columns import (
-        COMPARE_COLUMNS,
-        PREDICTED_PAIR_COLUMNS,
-        backend_columns,
-        name_first_source,
-    )
+    from ..explore.compare import as_backends
+    from ..explore.compare import compare_networks
+    from ..explore.compare import pairs_to_compare
+    from ..present.columns import COMPARE_COLUMNS
+    from ..present.columns import PREDICTED_PAIR_COLUMNS
+    from ..present.columns import backend_columns
+    from ..present.columns import name_first_source
 
     pairs = pairs_to_compare(networks, baseline)
-    backends = latency_backends(backends, latency_from, latency)
+    backends = latency_backends(backends, sources["latency_from"], latency)
     backends = as_backends(backends) if backends else []
     n = len({s.arch_key() for p in pairs for s in p})
     steps = protocol.steps(n, len(backends)) if latency else 0
-    measuring = dict(
-        latency=latency, protocol=protocol, backend=backends, latency_from=latency_from, fleet=fleet
-    )
-    predicting = dict(predict=predict, cache_dir=cache_dir)
-    result = with_progress(steps, compare_networks, pairs, **measuring, **predicting)
-    sources = result.environment["backend"].split(",") if latency else []
+    measuring = dict(latency=latency, protocol=protocol, backend=backends)
+    result = with_progress(steps, compare_networks, pairs, **measuring, **sources)
+    shown = result.environment["backend"].split(",") if latency else []
     columns = (
-        name_first_source(COMPARE_COLUMNS, sources) + backend_columns(sources, True)
+        name_first_source(COMPARE_COLUMNS, shown) + backend_columns(shown, True)
         if latency
         else [c for c in COMPARE_COLUMNS if not c.key.startswith("latency")]
-    ) + (PREDICTED_PAIR_COLUMNS if predict else [])
+    ) + (PREDICTED_PAIR_COLUMNS if sources["predict"] else [])
     emit(result.rows, columns, fmt, output, footer=result.footer)
 
 
@@ -84,9 +74,8 @@ def compare(
 @network_options(default_groups="1,2,3,4,8", default_scales="0.5,1,2")
 @options("mobilenet_widths", "breakdown", "breakdown_runs")
 @protocol_options(batch=False, repeat=False)
-@options("latency_from")
-@fleet_options
-@options("predict", "cache_dir", "png", "out")
+@sources_options
+@options("png", "out")
 def report(
     networks,
     mobilenet_widths,
@@ -95,10 +84,7 @@ def report(
     latency,
     backends,
     protocol,
-    latency_from,
-    fleet,
-    predict,
-    cache_dir,
+    sources,
     png,
     out,
 ) -> None:
@@ -120,20 +106,20 @@ def report(
     """
     from ..explore.compare import as_backends
     from ..model.spec import unique_networks
-    from ..present.report import breakdown_specs, build_report, check_report_folder, report_networks
+    from ..present.report import breakdown_specs
+    from ..present.report import build_report
+    from ..present.report import check_report_folder
+    from ..present.report import report_networks
 
     check_report_folder(out)
     specs = report_networks(mobilenet_widths=mobilenet_widths, **networks)
     extra = breakdown_specs(breakdown, specs)
     unique_networks([*specs, *extra])  # two architectures under one name: one-line error
-    backends = latency_backends(backends, latency_from, latency)
+    backends = latency_backends(backends, sources["latency_from"], latency)
     backends = as_backends(backends) if backends else []
     steps = protocol.steps(len(specs), len(backends)) + len(extra) if latency else 0
-    measuring = dict(
-        latency=latency, protocol=protocol, backend=backends, latency_from=latency_from, fleet=fleet
-    )
+    measuring = dict(latency=latency, protocol=protocol, backend=backends, **sources)
     profiling = dict(breakdown=extra, breakdown_runs=breakdown_runs, png=png)
-    profiling.update(predict=predict, cache_dir=cache_dir)
     path, notes = with_progress(steps, build_report, specs, out, **measuring, **profiling)
     for note in notes:
         click.echo(note, err=True)

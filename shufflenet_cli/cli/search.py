@@ -10,7 +10,12 @@ from ..errors import UserError
 from ..files import write_atomic
 from ..present.columns import front_columns
 from .app import cli
-from .options import emit, fleet_options, options, output_options, progress_bar, protocol_options
+from .options import emit
+from .options import fleet_options
+from .options import options
+from .options import output_options
+from .options import progress_bar
+from .options import protocol_options
 
 
 @cli.command()
@@ -59,7 +64,8 @@ def search(
       shufflenet-cli search space.yaml --store run.db --resume
       shufflenet-cli search search-latency --store run.db --ray head:6379 --device xeon
     """
-    from ..explore.search_run import run_space_file, write_front_specs
+    from ..explore.search_run import run_space_file
+    from ..explore.search_run import write_front_specs
     from ..files import check_output_path
     from ..measure.backends import check_backend_name
 

@@ -12,13 +12,18 @@ chosen like ``profile``'s baseline (by default the width closest in MACs).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 
 from ..errors import UserError
 from ..measure.protocol import Protocol
-from ..model.spec import NetworkSpec, unique_networks
-from .profile import add_predictions, choose_baseline, network_row
+from ..model.spec import NetworkSpec
+from ..model.spec import unique_networks
+from .profile import add_predictions
+from .profile import choose_baseline
+from .profile import network_row
 from .sources import measure_sources
 
 # ShuffleNet paper, Table 5: the matched-complexity pairs (ShuffleNet preset, MobileNet preset).

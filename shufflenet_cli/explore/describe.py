@@ -3,12 +3,16 @@ data behind ``show`` and ``presets``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from ..errors import UserError
-from ..model.cost import CONVENTIONS, analyze, totals
+from ..model.cost import CONVENTIONS
+from ..model.cost import analyze
+from ..model.cost import totals
 from ..model.plan import outline
-from ..model.spec import NetworkSpec, spec_to_dict
+from ..model.spec import NetworkSpec
+from ..model.spec import spec_to_dict
 
 
 @dataclass
@@ -64,7 +68,8 @@ def describe_network(
 
 def preset_rows(pattern: str = "*") -> list[dict]:
     """The presets matching ``pattern`` with our counts beside the published numbers."""
-    from ..model.presets import list_presets, load_preset
+    from ..model.presets import list_presets
+    from ..model.presets import load_preset
 
     rows = []
     for name in list_presets(pattern):

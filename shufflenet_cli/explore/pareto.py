@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 
 
 def _vector(row: Mapping, objectives: Sequence[str], maximize: Sequence[str]) -> tuple:

@@ -13,15 +13,24 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 
 from ..errors import UserError
 from ..measure.protocol import Protocol
-from ..model.cost import CONVENTIONS, analyze
-from ..model.presets import load_spec, paper_row
-from ..model.rules import mobilenet_spec, shufflenet_spec, with_resolution
-from ..model.spec import TABLE1_STAGE2_CHANNELS, MobileNetSpec, NetworkSpec, unique_networks
+from ..model.cost import CONVENTIONS
+from ..model.cost import analyze
+from ..model.presets import load_spec
+from ..model.presets import paper_row
+from ..model.rules import mobilenet_spec
+from ..model.rules import shufflenet_spec
+from ..model.rules import with_resolution
+from ..model.spec import TABLE1_STAGE2_CHANNELS
+from ..model.spec import MobileNetSpec
+from ..model.spec import NetworkSpec
+from ..model.spec import unique_networks
 from .sources import measure_sources
 
 MOBILENET_WIDTHS = (1.0, 0.75, 0.5, 0.25)
@@ -212,7 +221,8 @@ def profile_networks(
     if predict:
         footer.append(add_predictions(rows, all_specs, backends, protocol, cache_dir))
     if crosscheck:
-        from ..measure.crosscheck import CROSSCHECK_NOTE, crosscheck_counts
+        from ..measure.crosscheck import CROSSCHECK_NOTE
+        from ..measure.crosscheck import crosscheck_counts
 
         for row, s in zip(rows, all_specs):
             row.update(crosscheck_counts(s))
@@ -222,7 +232,8 @@ def profile_networks(
 
 def add_predictions(rows, specs, backends, protocol: Protocol, cache_dir=None) -> str:
     """Add predicted-latency fields to ``rows`` (one per spec); returns the footer line."""
-    from ..measure.predictor import predicted_fields, prediction_note
+    from ..measure.predictor import predicted_fields
+    from ..measure.predictor import prediction_note
 
     if protocol.batch_size != 1:
         raise UserError("predict: latency prediction is calibrated at batch size 1")

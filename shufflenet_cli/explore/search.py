@@ -34,8 +34,12 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +47,20 @@ from ..errors import UserError
 from ..files import load_yaml
 from ..measure.protocol import Protocol
 from ..model import schema as S
-from ..model.cost import plan_totals, totals
+from ..model.cost import plan_totals
+from ..model.cost import totals
 from ..model.plan import build_plan
 from ..model.rules import shufflenet_spec
-from ..model.spec import MAX_CHANNELS, MAX_RESOLUTION, MAX_UNITS, NetworkSpec, arch_id
-from ..model.specfile import MAX_GROUPS, MAX_STAGES
-from .pareto import dominates, pareto_front, pareto_ranks  # noqa: F401  (dominates re-exported)
+from ..model.spec import MAX_CHANNELS
+from ..model.spec import MAX_RESOLUTION
+from ..model.spec import MAX_UNITS
+from ..model.spec import NetworkSpec
+from ..model.spec import arch_id
+from ..model.specfile import MAX_GROUPS
+from ..model.specfile import MAX_STAGES
+from .pareto import dominates  # noqa: F401  (dominates re-exported)
+from .pareto import pareto_front  # noqa: F401  (dominates re-exported)
+from .pareto import pareto_ranks  # noqa: F401  (dominates re-exported)
 
 OBJECTIVES = ("macs", "params", "memory", "latency", "predicted_latency", "synflow")
 # The row key each objective (and constraint) reads: the same vocabulary as profile's rows.

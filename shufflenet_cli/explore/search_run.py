@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import UserError
 from ..measure.protocol import Protocol
-from .search import SearchResult, SearchSpace, candidate_spec, load_space, run_search
+from .search import SearchResult
+from .search import SearchSpace
+from .search import candidate_spec
+from .search import load_space
+from .search import run_search
 
 PROXY_NOTE = "synflow is a zero-cost proxy computed without data, not an accuracy."
 

@@ -8,12 +8,17 @@ so ratios, plots and findings). A file's source is named ``<runtime>@<device lab
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import UserError
-from ..measure.imported import DeviceLatency, imported_fields, load_latency_files
-from ..measure.measurement import Measurement, empty_fields, measure_specs
+from ..measure.imported import DeviceLatency
+from ..measure.imported import imported_fields
+from ..measure.imported import load_latency_files
+from ..measure.measurement import Measurement
+from ..measure.measurement import empty_fields
+from ..measure.measurement import measure_specs
 from ..measure.protocol import Protocol
 from ..model.spec import NetworkSpec
 

@@ -159,7 +159,9 @@ def prepare_checked(model, x, backend: str, threads: int = 1, dtype: str = "fp32
     """
     import torch
 
-    from .runtimes import FP16_MAX_RELATIVE_ERROR, INT8_MAX_RELATIVE_ERROR, relative_error
+    from .runtimes import FP16_MAX_RELATIVE_ERROR
+    from .runtimes import INT8_MAX_RELATIVE_ERROR
+    from .runtimes import relative_error
 
     check_backend_name(backend)
     check_dtype(dtype)

@@ -169,9 +169,11 @@ def op_breakdown(
     """
     import torch
     from torch.autograd.profiler import record_function
-    from torch.profiler import ProfilerActivity, profile
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile
 
-    from ..model.nn import build_model, example_input
+    from ..model.nn import build_model
+    from ..model.nn import example_input
     from .latency import keep_freed_memory
 
     keep_freed_memory()  # the allocator latency is measured under

@@ -19,22 +19,24 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from ..files import check_output_folder, folder_beside, swap_in
-from ..model.spec import NetworkSpec, arch_id
+from ..files import check_output_folder
+from ..files import folder_beside
+from ..files import swap_in
+from ..model.spec import NetworkSpec
+from ..model.spec import arch_id
 from . import runner
-from .latency import (
-    DEFAULT_WARMUP_TIME,
-    DEFAULT_WINDOW_TIME,
-    DEFAULT_WINDOWS,
-    LOAD_THRESHOLD,
-    MAX_REDO,
-    NOISY_FRACTION,
-)
+from .latency import DEFAULT_WARMUP_TIME
+from .latency import DEFAULT_WINDOW_TIME
+from .latency import DEFAULT_WINDOWS
+from .latency import LOAD_THRESHOLD
+from .latency import MAX_REDO
+from .latency import NOISY_FRACTION
 
 BUNDLE_FORMAT = runner.BUNDLE_FORMAT
 EXPORT_BACKENDS = ("onnxruntime",)
@@ -227,7 +229,8 @@ def _check_here(folder: Path, entry: dict, threads: int, rtol: float, atol: floa
 
 
 def _versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version
 
     out = {}
     for package in ("shufflenet-cli", "torch", "onnxruntime"):

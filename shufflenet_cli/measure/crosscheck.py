@@ -41,7 +41,8 @@ def _counts(spec: NetworkSpec) -> dict:
 
     import torch
 
-    from ..model.nn import build_model, example_input
+    from ..model.nn import build_model
+    from ..model.nn import example_input
 
     x = example_input(spec)
     out: dict = {}

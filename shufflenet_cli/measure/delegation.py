@@ -66,7 +66,8 @@ def _etdump_times(buffer: bytes, etrecord, x, threads: int, runs: int, folder: P
     """Per-op times (ms per forward pass) from ETDump: {(where, op): (count, ms)} and total."""
     from executorch.devtools import Inspector
 
-    from .runtimes import load_executorch, quiet_native_output
+    from .runtimes import load_executorch
+    from .runtimes import quiet_native_output
 
     module = load_executorch(buffer, threads, etdump=True)
     for _ in range(runs):
@@ -105,7 +106,8 @@ def executorch_report(
     formulation: str = "paper",
 ) -> dict:
     """ExecuTorch's delegation of ``spec`` (XNNPACK partitioner) and ETDump's per-op times."""
-    from ..model.nn import build_model, example_input
+    from ..model.nn import build_model
+    from ..model.nn import example_input
     from .runtimes import lower_executorch
 
     model = build_model(spec, formulation=formulation).eval()
@@ -165,8 +167,11 @@ def onnxruntime_report(
     times, grouped by kernel type."""
     import onnx
 
-    from ..model.nn import build_model, example_input
-    from .runtimes import onnxruntime_model, ort_session, quiet_native_output
+    from ..model.nn import build_model
+    from ..model.nn import example_input
+    from .runtimes import onnxruntime_model
+    from .runtimes import ort_session
+    from .runtimes import quiet_native_output
 
     model = build_model(spec, formulation=formulation).eval()
     x = example_input(spec)
@@ -230,7 +235,8 @@ def ncnn_report(
     formulation: str = "paper",
 ) -> dict:
     """The ncnn layers pnnx made of ``spec`` (no per-layer times: the wheel has no profiler)."""
-    from ..model.nn import build_model, example_input
+    from ..model.nn import build_model
+    from ..model.nn import example_input
     from .runtimes import convert_ncnn
 
     model = build_model(spec, formulation=formulation).eval()
@@ -274,7 +280,8 @@ def delegation_report(
     missing runtime or a dtype the runtime has no kernels for.
     """
     from ..errors import UserError
-    from .backends import UNSUPPORTED, check_dtype
+    from .backends import UNSUPPORTED
+    from .backends import check_dtype
     from .latency import keep_freed_memory
     from .runtimes import RuntimeMissing
 

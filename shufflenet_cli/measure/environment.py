@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version
 
 
 def cpu_model() -> str:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..files import read_text_bounded
-from ..model.spec import NetworkSpec, arch_id
+from ..model.spec import NetworkSpec
+from ..model.spec import arch_id
 from .runner import RESULTS_FORMAT
 
 MAX_RESULTS_BYTES = 16 << 20

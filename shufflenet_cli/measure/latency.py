@@ -32,26 +32,29 @@ from __future__ import annotations
 import functools
 import math
 import statistics
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
 
 from ..model.spec import NetworkSpec
 from . import runner
-from .environment import cpu_model, measured_environment  # noqa: F401  (cpu_model re-exported)
-from .protocol import (  # noqa: F401  (re-exported: the protocol's constants)
-    DEFAULT_WARMUP_TIME,
-    DEFAULT_WINDOW_TIME,
-    DEFAULT_WINDOWS,
-    LOAD_THRESHOLD,
-    MAX_REDO,
-    NOISY_FRACTION,
-    NOISY_NOTE,
-    Protocol,
-)
+from .environment import cpu_model  # noqa: F401  (cpu_model re-exported)
+from .environment import measured_environment  # noqa: F401  (cpu_model re-exported)
+from .protocol import DEFAULT_WARMUP_TIME  # noqa: F401  (re-exported: the protocol's constants)
+from .protocol import DEFAULT_WINDOW_TIME  # noqa: F401  (re-exported: the protocol's constants)
+from .protocol import DEFAULT_WINDOWS  # noqa: F401  (re-exported: the protocol's constants)
+from .protocol import LOAD_THRESHOLD  # noqa: F401  (re-exported: the protocol's constants)
+from .protocol import MAX_REDO  # noqa: F401  (re-exported: the protocol's constants)
+from .protocol import NOISY_FRACTION  # noqa: F401  (re-exported: the protocol's constants)
+from .protocol import NOISY_NOTE  # noqa: F401  (re-exported: the protocol's constants)
+from .protocol import Protocol  # noqa: F401  (re-exported: the protocol's constants)
 
 # The load detector, allocator policy and fault counter live in the standalone runner (it is
 # copied into bundles, so measure.py on a device runs the same code); re-exported here.
-from .runner import CpuLoad, allocator_policy  # noqa: F401
+from .runner import CpuLoad  # noqa: F401
+from .runner import allocator_policy  # noqa: F401
 from .runner import minor_faults as _minor_faults  # noqa: F401
 
 
@@ -149,7 +152,8 @@ def measure_latency(
     import torch
 
     from ..model.nn import check_formulation
-    from .backends import check_backend_name, check_dtype
+    from .backends import check_backend_name
+    from .backends import check_dtype
 
     single = not isinstance(specs, (list, tuple))
     spec_list = [specs] if single else list(specs)
@@ -179,8 +183,10 @@ def _measure(
     import torch
     from torch.utils.benchmark import Timer
 
-    from ..model.nn import build_model, example_input
-    from .backends import BackendError, prepare_checked
+    from ..model.nn import build_model
+    from ..model.nn import example_input
+    from .backends import BackendError
+    from .backends import prepare_checked
 
     timers: dict[int, Timer] = {}
     checks: dict[int, object] = {}

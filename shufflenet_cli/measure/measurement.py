@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 
 from ..model.spec import NetworkSpec
-from .protocol import NOISY_FRACTION, Protocol
+from .protocol import NOISY_FRACTION
+from .protocol import Protocol
 
 TIMING = ("threads", "batch_size", "dtype", "formulation")  # what every timing run is given
 PRIMARY_KEYS = (
@@ -124,7 +127,8 @@ def measure_specs(
     """
     from ..model.cost import check_fits_in_memory
     from .backends import check_backend_name
-    from .latency import environment, measure_latency
+    from .latency import environment
+    from .latency import measure_latency
 
     protocol = protocol or Protocol()
     backends = [check_backend_name(b) for b in dict.fromkeys(backends)] or ["eager"]
@@ -156,7 +160,8 @@ def measure_specs(
 
 def _across_processes(specs, protocol: Protocol, backend: str, progress):
     """LatencyResults from fresh processes: median of medians, max - min spread."""
-    from .latency import LatencyResult, measure_in_fresh_processes
+    from .latency import LatencyResult
+    from .latency import measure_in_fresh_processes
 
     runs, timing = protocol.repeat_process, protocol.settings(*TIMING)
     per_spec = measure_in_fresh_processes(specs, runs, backend=backend, progress=progress, **timing)

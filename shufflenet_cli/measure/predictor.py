@@ -49,23 +49,28 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 from ..errors import UserError
 from ..files import write_atomic
 from ..model.cost import layer_cost
-from ..model.plan import Plan, Unit, build_plan, unit_layers
+from ..model.plan import Plan
+from ..model.plan import Unit
+from ..model.plan import build_plan
+from ..model.plan import unit_layers
 from ..model.spec import NetworkSpec
 from .environment import cpu_model
-from .latency import CpuLoad, keep_freed_memory
-from .protocol import (
-    DEFAULT_WARMUP_TIME,
-    DEFAULT_WINDOW_TIME,
-    LOAD_THRESHOLD,
-    MAX_REDO,
-)
+from .latency import CpuLoad
+from .latency import keep_freed_memory
+from .protocol import DEFAULT_WARMUP_TIME
+from .protocol import DEFAULT_WINDOW_TIME
+from .protocol import LOAD_THRESHOLD
+from .protocol import MAX_REDO
 
 FORMAT = 1  # bump when the cache's meaning changes: older files are then stale
 PREDICTABLE_BACKENDS = ("eager", "onnxruntime")
@@ -210,7 +215,9 @@ def unit_onnx(unit: Unit, seed: int = 0) -> bytes:
     counting padding. Weights are random: speed does not depend on their values.
     """
     import numpy as np
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import TensorProto
+    from onnx import helper
+    from onnx import numpy_helper
 
     rng = np.random.default_rng(seed)
     nodes: list = []
@@ -340,8 +347,10 @@ def time_kernels(
     import torch
     from torch.utils.benchmark import Timer
 
-    from ..model.nn import build_model, example_input
-    from .backends import BackendError, prepare
+    from ..model.nn import build_model
+    from ..model.nn import example_input
+    from .backends import BackendError
+    from .backends import prepare
 
     make = _KERNELS[backend]
     previous = torch.get_num_threads()
@@ -611,7 +620,8 @@ def calibration_networks() -> list[NetworkSpec]:
     MobileNet v1 at four widths and two resolutions, so the fit sees both families and
     the whole range of sizes.
     """
-    from ..model.rules import mobilenet_spec, shufflenet_spec
+    from ..model.rules import mobilenet_spec
+    from ..model.rules import shufflenet_spec
 
     specs = [
         shufflenet_spec(g, s)
@@ -629,7 +639,8 @@ def default_space_units() -> list[Unit]:
     (which holds the bundled latency search space, ``search-latency.yaml``) and the
     calibration networks. Kernels of other networks are measured when first needed.
     """
-    from ..model.presets import list_presets, load_spec
+    from ..model.presets import list_presets
+    from ..model.presets import load_spec
     from ..model.rules import shufflenet_spec
 
     plans = [build_plan(load_spec(name)) for name in list_presets()]
@@ -660,7 +671,8 @@ def calibrate(
     ``recalibrate``, except those of the calibration networks, which are always timed again
     beside them. ``progress(done, total, step)``.
     """
-    from datetime import datetime, timezone
+    from datetime import datetime
+    from datetime import timezone
 
     _check_backend(backend)
     start = time.perf_counter()
@@ -872,7 +884,8 @@ def random_networks(n: int, seed: int = 0) -> list[NetworkSpec]:
     """
     import random
 
-    from ..model.rules import mobilenet_spec, shufflenet_spec
+    from ..model.rules import mobilenet_spec
+    from ..model.rules import shufflenet_spec
 
     rng = random.Random(seed)
     taken = {s.arch_key() for s in calibration_networks()}

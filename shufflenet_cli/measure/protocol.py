@@ -7,7 +7,8 @@ the settings, the progress-step count and the footer that states them exist once
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace
 
 from ..errors import UserError
 

@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 
-from ..model.cost import layer_cost, layer_traffic_bytes
+from ..model.cost import layer_cost
+from ..model.cost import layer_traffic_bytes
 from ..model.plan import build_plan
 from ..model.spec import NetworkSpec
 from .protocol import Protocol
@@ -190,7 +192,8 @@ def _conv_peaks(threads: int, run_time: float, step: Callable[[str], None]) -> d
     Runtime's MLAS where installed): a backend must not beat the peak its bound assumes."""
     import torch
 
-    from .backends import BackendError, prepare
+    from .backends import BackendError
+    from .backends import prepare
 
     conv = torch.nn.Conv2d(512, 512, 1, bias=False).eval()
     x = torch.randn(1, 512, 28, 28)

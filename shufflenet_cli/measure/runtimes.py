@@ -182,7 +182,8 @@ def export_executorch(
     """
     from ..errors import UserError
     from ..files import write_atomic
-    from ..model.nn import build_model, example_input
+    from ..model.nn import build_model
+    from ..model.nn import example_input
 
     if dtype not in ("fp32", "int8", "fp16"):
         raise UserError(f"dtype: {dtype!r} is not one of fp32, int8, fp16")

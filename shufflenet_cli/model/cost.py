@@ -23,11 +23,18 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from functools import cached_property
+from functools import lru_cache
+from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from ..errors import UserError
-from .plan import KIND_LABELS, Layer, Plan, Unit, build_plan, unit_layers
+from .plan import KIND_LABELS
+from .plan import Layer
+from .plan import Plan
+from .plan import Unit
+from .plan import build_plan
+from .plan import unit_layers
 from .spec import NetworkSpec
 
 if TYPE_CHECKING:  # pandas is imported where a table is made

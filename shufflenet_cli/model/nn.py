@@ -14,7 +14,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .cost import check_fits_in_memory
-from .plan import PlanBlock, Unit, build_plan
+from .plan import PlanBlock
+from .plan import Unit
+from .plan import build_plan
 from .spec import NetworkSpec
 
 

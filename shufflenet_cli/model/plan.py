@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from .spec import MobileNetSpec, NetworkSpec, ShuffleNetSpec
+from .spec import MobileNetSpec
+from .spec import NetworkSpec
+from .spec import ShuffleNetSpec
 
 # Op kinds used for roll-ups (the categories of ShuffleNet V2's Fig. 2, made finer).
 KIND_LABELS = {

@@ -15,8 +15,11 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..files import load_yaml
-from .rules import rule_names, spec_from_name
-from .spec import NetworkSpec, PaperRow, architecture_key
+from .rules import rule_names
+from .rules import spec_from_name
+from .spec import NetworkSpec
+from .spec import PaperRow
+from .spec import architecture_key
 from .specfile import spec_from_dict
 
 PRESET_SUFFIX = ".yaml"

@@ -29,35 +29,35 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import replace
-from functools import cache, lru_cache
+from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from ..errors import UserError
 from .cost import conv_macs
-from .spec import (
-    BOTTLENECK_RATIO,
-    MAX_CHANNELS,
-    MAX_RESOLUTION,
-    MAX_UNITS,
-    MOBILENET_BLOCKS,
-    MOBILENET_STEM,
-    STAGE_UNITS,
-    STEM_CHANNELS,
-    TABLE1_STAGE2_CHANNELS,
-    MobileNetSpec,
-    NetworkSpec,
-    ShuffleNetSpec,
-    StageSpec,
-    _positive_float,
-    _positive_int,
-    architecture_id,
-    architecture_key,
-    bottleneck_channels,
-    round_up,
-    validate,
-)
+from .spec import BOTTLENECK_RATIO
+from .spec import MAX_CHANNELS
+from .spec import MAX_RESOLUTION
+from .spec import MAX_UNITS
+from .spec import MOBILENET_BLOCKS
+from .spec import MOBILENET_STEM
+from .spec import STAGE_UNITS
+from .spec import STEM_CHANNELS
+from .spec import TABLE1_STAGE2_CHANNELS
+from .spec import MobileNetSpec
+from .spec import NetworkSpec
+from .spec import ShuffleNetSpec
+from .spec import StageSpec
+from .spec import _positive_float
+from .spec import _positive_int
+from .spec import architecture_id
+from .spec import architecture_key
+from .spec import bottleneck_channels
+from .spec import round_up
+from .spec import validate
 
 SHALLOW_UNITS = (2, 4, 2)  # the paper's "shallow" variant (Table 5): half the units
 MAX_STAGES = 8

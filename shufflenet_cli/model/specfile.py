@@ -12,20 +12,21 @@ from typing import Any
 
 from ..errors import UserError
 from . import schema as S
-from .rules import MAX_STAGES, assign_name, mobilenet_spec, shufflenet_spec
-from .spec import (
-    BOTTLENECK_RATIO,
-    MAX_CHANNELS,
-    MAX_CLASSES,
-    MAX_RESOLUTION,
-    MAX_UNITS,
-    STEM_CHANNELS,
-    NetworkSpec,
-    PaperRow,
-    ShuffleNetSpec,
-    StageSpec,
-    validate,
-)
+from .rules import MAX_STAGES
+from .rules import assign_name
+from .rules import mobilenet_spec
+from .rules import shufflenet_spec
+from .spec import BOTTLENECK_RATIO
+from .spec import MAX_CHANNELS
+from .spec import MAX_CLASSES
+from .spec import MAX_RESOLUTION
+from .spec import MAX_UNITS
+from .spec import STEM_CHANNELS
+from .spec import NetworkSpec
+from .spec import PaperRow
+from .spec import ShuffleNetSpec
+from .spec import StageSpec
+from .spec import validate
 
 MAX_GROUPS = 1024
 

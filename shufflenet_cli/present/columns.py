@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .tables import COMPACT, ESSENTIAL, EXTRA, WIDE, Column, decimals, millions
+from .tables import COMPACT
+from .tables import ESSENTIAL
+from .tables import EXTRA
+from .tables import WIDE
+from .tables import Column
+from .tables import decimals
+from .tables import millions
 
 
 def latency_cell(v, row) -> str:

@@ -25,37 +25,44 @@ import html
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 from ..errors import UserError
-from ..explore.compare import PAPER_PAIRS, as_backends, pair_row
-from ..explore.findings import latency_front, measured, predictor_stats
-from ..explore.profile import MOBILENET_WIDTHS, add_predictions, network_row, resolve_networks
+from ..explore.compare import PAPER_PAIRS
+from ..explore.compare import as_backends
+from ..explore.compare import pair_row
+from ..explore.findings import latency_front
+from ..explore.findings import measured
+from ..explore.findings import predictor_stats
+from ..explore.profile import MOBILENET_WIDTHS
+from ..explore.profile import add_predictions
+from ..explore.profile import network_row
+from ..explore.profile import resolve_networks
 from ..explore.sources import measure_sources
-from ..files import (
-    check_output_folder,
-    current_umask,
-    make_temp_folder,
-    safe_file_name,
-    swap_in,
-    write_new,
-)
+from ..files import check_output_folder
+from ..files import current_umask
+from ..files import make_temp_folder
+from ..files import safe_file_name
+from ..files import swap_in
+from ..files import write_new
 from ..measure.environment import run_environment
 from ..measure.protocol import Protocol
 from ..model.rules import mobilenet_spec
 from ..model.spec import NetworkSpec
-from .columns import (
-    COMPARE_COLUMNS,
-    PREDICTOR_COLUMNS,
-    REPORT_BREAKDOWN_COLUMNS,
-    REPORT_NETWORK_COLUMNS,
-    backend_columns,
-    name_first_source,
-    predicted_columns,
-)
-from .tables import Column, markdown_table, render
+from .columns import COMPARE_COLUMNS
+from .columns import PREDICTOR_COLUMNS
+from .columns import REPORT_BREAKDOWN_COLUMNS
+from .columns import REPORT_NETWORK_COLUMNS
+from .columns import backend_columns
+from .columns import name_first_source
+from .columns import predicted_columns
+from .tables import Column
+from .tables import markdown_table
+from .tables import render
 
 MARKER = ".shufflenet-report"  # marks a folder as ours, so re-running may replace it
 DEFAULT_BREAKDOWN = ("shufflenet-1x-g3", "mobilenet-v1-0.5")
@@ -121,7 +128,8 @@ class ReportData:
 
 def paper_points() -> list[dict]:
     """The presets' published numbers: name, family, MFLOPs, top-1 error, source."""
-    from ..model.presets import list_presets, load_preset
+    from ..model.presets import list_presets
+    from ..model.presets import load_preset
 
     out = []
     for name in list_presets():

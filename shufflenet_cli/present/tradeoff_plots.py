@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..explore.findings import latency_front, measured, predictor_stats
+from ..explore.findings import latency_front
+from ..explore.findings import measured
+from ..explore.findings import predictor_stats
 
 GROUP_COLOURS = {1: "#1f77b4", 2: "#ff7f0e", 3: "#2ca02c", 4: "#d62728", 8: "#9467bd"}
 OTHER_COLOURS = ("#8c564b", "#e377c2", "#bcbd22", "#17becf", "#7f7f7f")
