@@ -60,10 +60,10 @@ def test_a_failing_backend_is_a_reason_and_the_rest_go_on(monkeypatch):
 
     real = backends._PREPARE["onnxruntime"]
 
-    def fail_for_mobilenet(model, x, threads):
+    def fail_for_mobilenet(model, x, threads, *rest):
         if model.network_name.startswith("mobilenet"):
             raise RuntimeError("unsupported op")
-        return real(model, x, threads)
+        return real(model, x, threads, *rest)
 
     monkeypatch.setitem(backends._PREPARE, "onnxruntime", fail_for_mobilenet)
     specs = [with_resolution(load_spec("shufflenet-0.25x-g3"), 64), mobilenet_spec(0.25, 64)]
