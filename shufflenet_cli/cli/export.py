@@ -9,6 +9,7 @@ from ..present.tables import millions
 from .app import cli
 from .options import emit
 from .options import network_options
+from .options import options
 from .options import output_options
 from .options import progress_bar
 
@@ -27,11 +28,15 @@ EXPORT_COLUMNS = [
 @cli.command()
 @click.argument("names", nargs=-1, metavar="[NETWORK]...")
 @network_options()
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Folder to write the bundle to (new, empty, or an earlier bundle to replace).",
+@options(
+    "out",
+    out=dict(
+        required=True,
+        type=click.Path(file_okay=False),
+        default=None,
+        show_default=False,
+        help="Folder to write the bundle to (new, empty, or an earlier bundle to replace).",
+    ),
 )
 @click.option(
     "--backend",
@@ -40,26 +45,15 @@ EXPORT_COLUMNS = [
     show_default=True,
     help="Runtime the device measures with.",
 )
-@click.option(
-    "--dtype",
-    type=click.Choice(["fp32", "fp16"]),
-    default="fp32",
-    show_default=True,
-    help="Weights and input of the exported models.",
-)
-@click.option(
-    "--threads",
-    type=click.IntRange(1, 256),
-    default=1,
-    show_default=True,
-    help="Runtime threads the runner uses unless given --threads.",
-)
-@click.option(
-    "--batch-size",
-    type=click.IntRange(1, 4096),
-    default=1,
-    show_default=True,
-    help="Batch size of the exported input.",
+@options(
+    "dtype",
+    "threads",
+    "batch_size",
+    dtype=dict(type=click.Choice(["fp32", "fp16"]), help="Weights and input of the models."),
+    threads=dict(
+        default=1, show_default=True, help="Runtime threads the runner uses unless given --threads."
+    ),
+    batch_size=dict(default=1, show_default=True, help="Batch size of the exported input."),
 )
 @output_options()
 def export(

@@ -63,6 +63,21 @@ def table_view() -> dict:
     return {"wide": bool(view.get("wide")), "keys": keys}
 
 
+_VIEW_OPTIONS = (
+    (
+        "--columns",
+        dict(
+            metavar="KEYS",
+            help="Columns to show, by row key, comma-separated (e.g. name,macs,latency_ms).",
+        ),
+    ),
+    (
+        "--wide",
+        dict(is_flag=True, help="Show every column in a terminal (default: the ones that fit)."),
+    ),
+)
+
+
 def output_options(formats: Sequence[str] = FORMATS) -> Callable:
     """--format, --output, --wide and --columns, declared once for every command; the
     command receives the format inferred from -o's suffix when --format is not given."""
@@ -72,20 +87,9 @@ def output_options(formats: Sequence[str] = FORMATS) -> Callable:
         def with_format(*args, fmt, output, **kwargs):
             return command(*args, fmt=infer_format(output, fmt, formats), output=output, **kwargs)
 
-        f = click.option(
-            "--columns",
-            metavar="KEYS",
-            expose_value=False,
-            callback=_remember_view,
-            help="Columns to show, by row key, comma-separated (e.g. name,macs,latency_ms).",
-        )(with_format)
-        f = click.option(
-            "--wide",
-            is_flag=True,
-            expose_value=False,
-            callback=_remember_view,
-            help="Show every column in a terminal (default: the ones that fit).",
-        )(f)
+        f = with_format
+        for flag, settings in _VIEW_OPTIONS:  # read by emit from ctx.meta, not passed on
+            f = click.option(flag, expose_value=False, callback=_remember_view, **settings)(f)
         f = click.option(
             "--output",
             "-o",

@@ -98,12 +98,7 @@ def _etdump_times(buffer: bytes, etrecord, x, threads: int, runs: int, folder: P
 
 
 def executorch_report(
-    spec: NetworkSpec,
-    dtype: str = "fp32",
-    *,
-    threads: int = 1,
-    runs: int = 10,
-    formulation: str = "paper",
+    spec: NetworkSpec, dtype="fp32", *, threads=1, runs=10, formulation="paper"
 ) -> dict:
     """ExecuTorch's delegation of ``spec`` (XNNPACK partitioner) and ETDump's per-op times."""
     from ..model.nn import build_model
@@ -156,12 +151,7 @@ def _rows(ops: dict) -> list[dict]:
 
 
 def onnxruntime_report(
-    spec: NetworkSpec,
-    dtype: str = "fp32",
-    *,
-    threads: int = 1,
-    runs: int = 10,
-    formulation: str = "paper",
+    spec: NetworkSpec, dtype="fp32", *, threads=1, runs=10, formulation="paper"
 ) -> dict:
     """ONNX Runtime's optimized graph of ``spec`` (fused kernels) and its profiler's per-node
     times, grouped by kernel type."""
@@ -227,12 +217,7 @@ def onnxruntime_report(
 
 
 def ncnn_report(
-    spec: NetworkSpec,
-    dtype: str = "fp32",
-    *,
-    threads: int = 1,
-    runs: int = 10,
-    formulation: str = "paper",
+    spec: NetworkSpec, dtype="fp32", *, threads=1, runs=10, formulation="paper"
 ) -> dict:
     """The ncnn layers pnnx made of ``spec`` (no per-layer times: the wheel has no profiler)."""
     from ..model.nn import build_model
@@ -311,16 +296,13 @@ def delegation_report(
 
 
 def delegation_table(
-    spec: NetworkSpec,
-    backend: str,
-    dtype: str = "fp32",
-    *,
-    threads: int = 1,
-    runs: int = 10,
-    formulation: str = "paper",
+    spec: NetworkSpec, backend: str, dtype: str = "fp32", **settings
 ) -> tuple[list[dict], list[str]]:
-    """``delegation_report`` as table rows (where, op, count, ms, share) and footer lines."""
-    r = delegation_report(spec, backend, dtype, threads=threads, runs=runs, formulation=formulation)
+    """``delegation_report`` as table rows (where, op, count, ms, share) and footer lines;
+    ``settings`` as ``delegation_report``'s (threads, runs, formulation)."""
+    formulation = settings.get("formulation", "paper")
+    runs, threads = settings.get("runs", 10), settings.get("threads", 1)
+    r = delegation_report(spec, backend, dtype, **settings)
     footer = [f"{spec.name} on {backend} ({dtype}, {formulation} formulation): {r['summary']}."]
     if r["total_ms"] is not None:
         footer.append(
