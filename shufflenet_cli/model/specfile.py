@@ -67,13 +67,19 @@ def _scale(v: Any, p: str) -> float:
     return S.number(v, p, 0.0, 16.0)
 
 
+def _published(x: Any, q: str, hi: float) -> float | int:
+    """A published number, checked; a whole number stays whole (MFLOPs 137 prints as 137)."""
+    checked = S.number(x, q, 0.0, hi, lo_open=False)
+    return x if type(x) is int else checked
+
+
 def _paper(v: Any, p: str) -> PaperRow:
     if isinstance(v, PaperRow):
         return v
     table = {
-        "mflops": lambda x, q: S.number(x, q, 0.0, 1e7, lo_open=False),
-        "top1_err": lambda x, q: S.number(x, q, 0.0, 100.0, lo_open=False),
-        "params_m": lambda x, q: S.number(x, q, 0.0, 1e5, lo_open=False),
+        "mflops": lambda x, q: _published(x, q, 1e7),
+        "top1_err": lambda x, q: _published(x, q, 100.0),
+        "params_m": lambda x, q: _published(x, q, 1e5),
         "source": S.text,
     }
     return PaperRow(**S.fields(v, p, table))
