@@ -35,7 +35,7 @@ def presets_dir() -> Path:
             return path
     except (ModuleNotFoundError, TypeError):
         pass
-    return Path(__file__).resolve().parent.parent / "presets"
+    return Path(__file__).resolve().parents[2] / "presets"  # the checkout: package/model/..
 
 
 def list_presets(pattern: str = "*") -> list[str]:
