@@ -14,9 +14,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from shufflenet_cli.cli import cli
+from shufflenet_cli.model.rules import SHUFFLENET_OVERRIDES
 
 SECONDS_PER_DOCUMENT = 20
 MAX_RSS_BYTES = 3 << 30  # the whole test process, torch included
+
 SETTINGS = settings(
     max_examples=60,
     deadline=timedelta(seconds=SECONDS_PER_DOCUMENT),
@@ -24,25 +26,9 @@ SETTINGS = settings(
     derandomize=True,
 )
 
-SPEC_KEYS = [
-    "family",
-    "name",
-    "groups",
-    "scale",
-    "stem_channels",
-    "stage_channels",
-    "units",
-    "bottleneck_ratio",
-    "resolution",
-    "num_classes",
-    "in_channels",
-    "shuffle",
-    "first_pointwise_grouped",
-    "paper",
-    "stages",
-    "width",
-    "bogus",
-]
+# every field a spec may hold (the rules' overrides, so a new field is fuzzed without a test
+# edit), plus the form keys and one unknown key
+SPEC_KEYS = sorted(SHUFFLENET_OVERRIDES | {"family", "groups", "scale", "stages", "width", "bogus"})
 STAGE_KEYS = ["out_channels", "units", "groups", "bottleneck_ratio"]
 SPACE_KEYS = ["name", "space", "constraints", "objectives", "strategy", "trials", "seed"]
 SEARCHED = ["groups", "stage_groups", "scale", "units", "bottleneck_ratio", "stem_channels"]
