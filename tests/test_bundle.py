@@ -18,6 +18,7 @@ from shufflenet_cli.measure.bundle import export_bundle
 from shufflenet_cli.measure.imported import imported_fields
 from shufflenet_cli.measure.imported import load_latency_file
 from shufflenet_cli.measure.imported import load_latency_files
+from shufflenet_cli.measure.protocol import Protocol
 from shufflenet_cli.model.rules import with_resolution
 from shufflenet_cli.model.spec import arch_id
 
@@ -176,7 +177,7 @@ def test_bad_results_files_are_one_line_errors(bundle, tmp_path):
 def test_export_refuses_what_it_cannot_do(tmp_path):
     specs = small_specs()
     with pytest.raises(UserError, match="int8 needs quantization"):
-        export_bundle(specs, tmp_path / "b", dtype="int8")
+        export_bundle(specs, tmp_path / "b", protocol=Protocol(dtype="int8"))
     with pytest.raises(UserError, match="export supports onnxruntime, not 'eager'"):
         export_bundle(specs, tmp_path / "b", backend="eager")
     (tmp_path / "mine").mkdir()
@@ -198,7 +199,7 @@ def test_export_replaces_an_earlier_bundle_and_exports_an_architecture_once(tmp_
 
 
 def test_an_fp16_bundle_checks_against_pytorch_with_fp16_tolerance(tmp_path):
-    b = export_bundle(small_specs()[:1], tmp_path / "b", dtype="fp16")
+    b = export_bundle(small_specs()[:1], tmp_path / "b", protocol=Protocol(dtype="fp16"))
     net = b.manifest["networks"][0]
     assert net["input_dtype"] == "float16" and net["dtype"] == "fp16"
     assert b.manifest["protocol"]["rtol"] == 5e-2

@@ -18,6 +18,7 @@ from shufflenet_cli.present import report as report_mod
 from shufflenet_cli.present.report import MARKER
 from shufflenet_cli.present.report import build_report
 from shufflenet_cli.present.report import with_mobilenets
+from shufflenet_cli.present.tradeoff_plots import runtime_ratio_figure
 
 
 @pytest.fixture(scope="module")
@@ -360,3 +361,64 @@ def test_spec_file_without_a_scale_joins_the_report(tmp_path):
     nets = pd.read_csv(out / "data" / "networks.csv")
     assert "mine" in set(nets["name"])
     assert (out / "data" / "layers" / "mine.csv").exists()
+
+
+def _pair_rows(ms_shuffle, ms_mobile, backend="onnxruntime", error=None):
+    return [
+        {
+            "name": "shufflenet-1x-g3",
+            f"latency_ms_{backend}": ms_shuffle,
+            f"latency_error_{backend}": error,
+        },
+        {"name": "mobilenet-v1-0.5", f"latency_ms_{backend}": ms_mobile},
+    ]
+
+
+def test_runtime_ratios_give_one_row_per_pair_runtime_and_dtype_with_the_reason():
+    from shufflenet_cli.explore.compare import runtime_ratios
+
+    fp32 = runtime_ratios({"fp32": _pair_rows(3.0, 2.0)}, ["onnxruntime"])
+    int8 = runtime_ratios(
+        {"int8": _pair_rows(None, None, error="no int8 kernels")}, ["onnxruntime"]
+    )
+    assert [(r["backend"], r["dtype"], r["latency_ms_ratio"]) for r in fp32] == [
+        ("onnxruntime", "fp32", 1.5)
+    ]
+    assert int8[0]["latency_ms_ratio"] is None and int8[0]["latency_error"] == "no int8 kernels"
+    fig = runtime_ratio_figure(fp32 + int8)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert [list(b.y) for b in bars] == [[1.5], []]
+    missing = [t for t in fig.data if t.type == "scatter"]
+    assert "no int8 kernels" in missing[0].hovertext[0]
+    from shufflenet_cli.present.columns import RUNTIME_RATIO_COLUMNS
+
+    cells = {c.key: c.show(r) for r in int8 for c in RUNTIME_RATIO_COLUMNS}
+    assert cells["latency_ms_ratio"] == "n/a: no int8 kernels"
+
+
+@pytest.mark.slow
+def test_report_times_the_paper_pairs_per_runtime_and_dtype(tmp_path):
+    pytest.importorskip("onnxruntime", reason="the onnxruntime extra is not installed")
+    from shufflenet_cli.measure.protocol import Protocol
+
+    specs = with_mobilenets(resolve_networks([3], [1]), [0.5])
+    quick = Protocol(windows=2, window_time=0.02, warmup_time=0.02)
+    out = tmp_path / "r"
+    build_report(
+        specs,
+        out,
+        protocol=quick,
+        backend=["eager", "onnxruntime"],
+        breakdown=[],
+        pair_dtypes=["fp32", "int8"],
+    )
+    rows = json.loads((out / "data" / "runtime_ratios.json").read_text())
+    cells = {(r["backend"], r["dtype"]): r for r in rows}
+    assert set(cells) == {(b, d) for b in ("eager", "onnxruntime") for d in ("fp32", "int8")}
+    assert cells["onnxruntime", "int8"]["latency_ms_ratio"] > 0  # QDQ int8 runs on ORT
+    assert cells["eager", "int8"]["latency_ms_ratio"] is None
+    assert cells["eager", "int8"]["latency_error"]  # eager has no int8 kernels: says so
+    assert (out / "plots" / "j.html").exists()
+    assert (
+        "ShuffleNet / MobileNet latency per runtime and dtype" in (out / "index.html").read_text()
+    )

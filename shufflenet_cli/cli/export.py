@@ -84,6 +84,7 @@ def export(
     from ..errors import UserError
     from ..explore.profile import resolve_networks
     from ..measure.bundle import export_bundle
+    from ..measure.protocol import Protocol
 
     chosen = [networks[k] for k in ("groups", "scales", "presets", "spec_files")]
     if not (names or any(chosen)):
@@ -96,9 +97,7 @@ def export(
             specs,
             out,
             backend=backend,
-            dtype=dtype,
-            threads=threads,
-            batch_size=batch_size,
+            protocol=Protocol(threads=threads, batch_size=batch_size, dtype=dtype),
             progress=advance,
         )
     footer = [

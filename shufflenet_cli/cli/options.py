@@ -215,6 +215,13 @@ def _groups_list(ctx, param, value):
 _WIDTHS = _list_of(_scale, "a positive number")
 _DTYPES = click.Choice(["fp32", "fp16", "int8"])
 
+
+def _dtype(text: str) -> str:
+    if text not in _DTYPES.choices:
+        raise ValueError(text)
+    return text
+
+
 # Every option a command may take, declared once: name -> (flags, settings), and its help in
 # HELP. Commands pick them by name with ``options(...)``; a keyword there changes a setting.
 _IDS = click.IntRange
@@ -242,6 +249,7 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict]] = {
     "repeat_process": (("--repeat-process",), dict(type=_IDS(1, 100))),
     "dtype": (("--dtype",), dict(type=_DTYPES, default="fp32", show_default=True)),
     "formulation": (("--formulation",), dict(type=click.Choice(["paper", "deploy"]))),
+    "pair_dtypes": (("--pair-dtypes",), dict(callback=_list_of(_dtype, "fp32, fp16 or int8"))),
     "breakdown_backend": (
         ("--backend", "backend"),
         dict(
@@ -311,6 +319,9 @@ HELP = {
     "dtype": "Element size for memory traffic; with latency, the precision the backends "
     "run: int8 (executorch: XNNPACK pt2e quantizer; onnxruntime: static QDQ; calibrated on "
     "generated inputs) or fp16 where a runtime has the kernels, else the cell says why.",
+    "pair_dtypes": "Also time the paper's matched pairs (ShuffleNet vs the MobileNet of equal "
+    "complexity) at these precisions on every backend, comma-separated (e.g. fp32,int8), for "
+    "plot j: the ShuffleNet / MobileNet latency ratio per runtime and dtype.",
     "breakdown_backend": "eager: torch.profiler by op kind, stage or layer; executorch, "
     "onnxruntime, ncnn: the delegation report (which ops ran in XNNPACK or fused ORT kernels, "
     "which fell back, and the runtime profiler's time per op).",

@@ -74,6 +74,7 @@ def compare(
 @network_options(default_groups="1,2,3,4,8", default_scales="0.5,1,2")
 @options("mobilenet_widths", "breakdown", "breakdown_runs")
 @protocol_options(batch=False, repeat=False)
+@options("pair_dtypes")
 @sources_options
 @options("png", "out")
 def report(
@@ -81,6 +82,7 @@ def report(
     mobilenet_widths,
     breakdown,
     breakdown_runs,
+    pair_dtypes,
     latency,
     backends,
     protocol,
@@ -103,7 +105,9 @@ def report(
       shufflenet-cli report --backend eager,onnxruntime --out reports/two-backends
       shufflenet-cli report --latency-from pi4.json --latency-from pixel7.json --out reports/devices
       shufflenet-cli report --predict --out reports/predicted   # + plot i, predicted vs measured
+      shufflenet-cli report --backend onnxruntime,executorch --pair-dtypes fp32,int8   # plot j
     """
+    from ..explore.compare import PAPER_PAIRS
     from ..explore.compare import as_backends
     from ..model.spec import unique_networks
     from ..present.report import breakdown_specs
@@ -117,8 +121,12 @@ def report(
     unique_networks([*specs, *extra])  # two architectures under one name: one-line error
     backends = latency_backends(backends, sources["latency_from"], latency)
     backends = as_backends(backends) if backends else []
+    pair_nets = [s for s in specs if any(s.name in pair for pair in PAPER_PAIRS)]
+    more = [d for d in dict.fromkeys(pair_dtypes) if d != protocol.dtype] if backends else []
     steps = protocol.steps(len(specs), len(backends)) + len(extra) if latency else 0
+    steps += protocol.steps(len(pair_nets), len(backends)) * len(more) if latency else 0
     measuring = dict(latency=latency, protocol=protocol, backend=backends, **sources)
+    measuring["pair_dtypes"] = pair_dtypes
     profiling = dict(breakdown=extra, breakdown_runs=breakdown_runs, png=png)
     path, notes = with_progress(steps, build_report, specs, out, **measuring, **profiling)
     for note in notes:

@@ -90,6 +90,43 @@ class CompareResult:
     footer: list[str] = field(default_factory=list)
 
 
+def runtime_ratios(rows_by_dtype: dict[str, Sequence[dict]], backends: Sequence[str]) -> list[dict]:
+    """The paper pairs' ShuffleNet / MobileNet latency ratio per runtime and dtype: one row per
+    (pair, backend, dtype) from rows measured at each dtype (their ``latency_ms_<backend>``
+    keys). Where a runtime could not run either network the ratio is None and
+    ``latency_error`` says why (e.g. no int8 kernels). Below 1, the ShuffleNet is faster.
+    """
+    out = []
+    for dtype, rows in rows_by_dtype.items():
+        by_name = {r["name"]: r for r in rows}
+        for a, b in PAPER_PAIRS:
+            if a not in by_name or b not in by_name:
+                continue
+            net, partner = by_name[a], by_name[b]
+            for backend in backends:
+                x, y = net.get(f"latency_ms_{backend}"), partner.get(f"latency_ms_{backend}")
+                error = net.get(f"latency_error_{backend}") or partner.get(
+                    f"latency_error_{backend}"
+                )
+                noisy = net.get(f"latency_noisy_{backend}") or partner.get(
+                    f"latency_noisy_{backend}"
+                )
+                out.append(
+                    {
+                        "name": a,
+                        "partner": b,
+                        "backend": backend,
+                        "dtype": dtype,
+                        "latency_ms": x,
+                        "partner_latency_ms": y,
+                        "latency_ms_ratio": x / y if x is not None and y else None,
+                        "latency_noisy": bool(noisy) if x is not None and y else None,
+                        "latency_error": error,
+                    }
+                )
+    return out
+
+
 def pair_row(row: dict, partner: dict) -> dict:
     """One comparison row from two ``profile.network_row``-style rows (latency optional).
 
@@ -129,9 +166,9 @@ def compare_networks(
     *,
     latency: bool = True,
     protocol: Protocol | None = None,
+    threads: int | None = None,
     backend: str | Sequence[str] = "eager",
     progress: Callable[[str], None] | None = None,
-    threads: int | None = None,
     latency_from: Sequence = (),
     fleet=None,
     predict: bool = False,

@@ -31,12 +31,10 @@ from ..files import swap_in
 from ..model.spec import NetworkSpec
 from ..model.spec import arch_id
 from . import runner
-from .latency import DEFAULT_WARMUP_TIME
-from .latency import DEFAULT_WINDOW_TIME
-from .latency import DEFAULT_WINDOWS
-from .latency import LOAD_THRESHOLD
-from .latency import MAX_REDO
-from .latency import NOISY_FRACTION
+from .protocol import LOAD_THRESHOLD
+from .protocol import MAX_REDO
+from .protocol import NOISY_FRACTION
+from .protocol import Protocol
 
 BUNDLE_FORMAT = runner.BUNDLE_FORMAT
 EXPORT_BACKENDS = ("onnxruntime",)
@@ -70,20 +68,14 @@ class Bundle:
         ]
 
 
-def protocol_settings(
-    threads: int = 1,
-    windows: int = DEFAULT_WINDOWS,
-    window_time: float = DEFAULT_WINDOW_TIME,
-    warmup_time: float = DEFAULT_WARMUP_TIME,
-    rtol: float = 1e-3,
-    atol: float = 1e-4,
-) -> dict:
+def protocol_settings(protocol: Protocol, rtol: float = 1e-3, atol: float = 1e-4) -> dict:
     """The protocol a bundle's runner follows, with the same constants as this package's."""
+    p = protocol
     return {
-        "threads": threads,
-        "windows": windows,
-        "window_time": window_time,
-        "warmup_time": warmup_time,
+        "threads": p.threads,
+        "windows": p.windows,
+        "window_time": p.window_time,
+        "warmup_time": p.warmup_time,
         "noisy_fraction": NOISY_FRACTION,
         "load_threshold": LOAD_THRESHOLD,
         "max_redo": MAX_REDO,
@@ -97,16 +89,12 @@ def export_bundle(
     out: str | Path,
     *,
     backend: str = "onnxruntime",
-    dtype: str = "fp32",
-    threads: int = 1,
-    batch_size: int = 1,
-    windows: int = DEFAULT_WINDOWS,
-    window_time: float = DEFAULT_WINDOW_TIME,
-    warmup_time: float = DEFAULT_WARMUP_TIME,
+    protocol: Protocol | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Bundle:
     """Write a bundle of ``specs`` for ``backend`` to the folder ``out`` (built beside it and
-    renamed into place; an earlier bundle there is replaced). Networks with the same
+    renamed into place; an earlier bundle there is replaced). ``protocol`` gives the threads,
+    batch size, dtype and the runner's windows (default ``Protocol()``). Networks with the same
     architecture are exported once. Where the runtime is installed here, each model is run
     once on this machine and checked against PyTorch (``checked_here``).
 
@@ -117,6 +105,8 @@ def export_bundle(
         >>> b.manifest["networks"][0]["file"]                              # doctest: +SKIP
         'model-000.onnx'
     """
+    protocol = protocol or Protocol()
+    dtype, threads, batch_size = protocol.dtype, protocol.threads, protocol.batch_size
     if backend not in EXPORT_BACKENDS:
         raise UserError(f"backend: export supports {', '.join(EXPORT_BACKENDS)}, not {backend!r}")
     if dtype not in EXPORT_DTYPES:
@@ -151,7 +141,7 @@ def export_bundle(
             "format": BUNDLE_FORMAT,
             "runtime": backend,
             "exported_with": _versions(),
-            "protocol": protocol_settings(threads, windows, window_time, warmup_time, rtol, atol),
+            "protocol": protocol_settings(protocol, rtol, atol),
             "networks": networks,
         }
         manifest["bundle_id"] = hashlib.sha256(

@@ -55,7 +55,7 @@ from .protocol import Protocol  # noqa: F401  (re-exported: the protocol's const
 # copied into bundles, so measure.py on a device runs the same code); re-exported here.
 from .runner import CpuLoad  # noqa: F401
 from .runner import allocator_policy  # noqa: F401
-from .runner import minor_faults as _minor_faults  # noqa: F401
+from .runner import interleaved_windows
 
 
 @dataclass
@@ -108,12 +108,7 @@ def summarize_windows(
 ) -> LatencyResult:
     """Median of window medians and IQR spread, flagged noisy above ``NOISY_FRACTION``."""
     ms = [w * 1e3 for w in window_s]
-    med = statistics.median(ms)
-    if len(ms) >= 2:
-        q = statistics.quantiles(ms, n=4, method="inclusive")
-        spread = q[2] - q[0]
-    else:
-        spread = 0.0
+    med, spread = runner.median_and_iqr(ms)
     return LatencyResult(
         name, med, spread, spread > NOISY_FRACTION * med, ms, threads, batch_size, backend
     )
@@ -202,31 +197,23 @@ def _measure(
         timers[i] = Timer(
             "fn()", globals={"fn": prepared.run}, num_threads=threads, label=spec.name
         )
-    samples: list[list[float]] = [[] for _ in spec_list]
-    loaded_count = [0] * len(spec_list)
-    faults: list[list[float]] = [[] for _ in spec_list]
+
+    def clock(timer, seconds):
+        m = timer.blocked_autorange(min_run_time=seconds)
+        return m.median, len(m.times) * m.number_per_run
+
+    def after(w, i):
+        if progress:
+            progress(f"window {w + 1}/{windows} {spec_list[i].name}")
+
     with torch.inference_mode():
         for i, timer in timers.items():
             timer.blocked_autorange(min_run_time=warmup_time)
             if progress:
                 progress(f"warm-up {spec_list[i].name}")
-        order = list(timers)
-        n = len(order)
-        for w in range(windows):
-            for k in range(n):
-                i = order[(w + k) % n]  # rotate so no model always follows the same one
-                for _attempt in range(MAX_REDO + 1):
-                    before, faults_before = CpuLoad.sample(), _minor_faults()
-                    m = timers[i].blocked_autorange(min_run_time=window_time)
-                    calls = len(m.times) * m.number_per_run
-                    loaded = before.other_cores_busy() > LOAD_THRESHOLD
-                    if not loaded:
-                        break  # a loaded window is measured again, up to MAX_REDO times
-                samples[i].append(m.median)
-                faults[i].append((_minor_faults() - faults_before) / max(calls, 1))
-                loaded_count[i] += loaded
-                if progress:
-                    progress(f"window {w + 1}/{windows} {spec_list[i].name}")
+        samples, faults, loaded_count = interleaved_windows(
+            timers, windows, window_time, MAX_REDO, LOAD_THRESHOLD, clock, after
+        )
     results = []
     for i, s in enumerate(spec_list):
         if i in errors:

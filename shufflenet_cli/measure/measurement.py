@@ -24,18 +24,10 @@ from dataclasses import field
 from ..model.spec import NetworkSpec
 from .protocol import NOISY_FRACTION
 from .protocol import Protocol
+from .runner import RESULT_KEYS
 
 TIMING = ("threads", "batch_size", "dtype", "formulation")  # what every timing run is given
-PRIMARY_KEYS = (
-    "latency_ms",
-    "latency_spread_ms",
-    "latency_noisy",
-    "latency_loaded_windows",
-    "latency_faults_per_call",
-    "latency_samples_ms",
-    "latency_error",
-    "latency_backend",
-)
+PRIMARY_KEYS = (*RESULT_KEYS, "latency_error", "latency_backend")
 PER_BACKEND_KEYS = (
     "latency_ms",
     "latency_spread_ms",

@@ -42,6 +42,7 @@ fingerprint differs in any field is never used.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -558,16 +559,9 @@ class Calibration:
     created: str = ""
 
     def to_dict(self) -> dict:
-        """Plain dict (JSON-ready)."""
-        return {
-            "fingerprint": self.fingerprint,
-            "terms": self.terms,
-            "model": self.model,
-            "networks": self.networks,
-            "seconds": self.seconds,
-            "created": self.created,
-            "kernels": self.kernels,
-        }
+        """Plain dict (JSON-ready), the long kernel table last."""
+        d = dataclasses.asdict(self)
+        return {**d, "kernels": d.pop("kernels")}
 
     @classmethod
     def from_dict(cls, data: dict) -> Calibration:

@@ -51,6 +51,14 @@ RESULTS_FORMAT = "shufflenet-cli-latency/1"
 BUNDLE_FORMAT = "shufflenet-cli-bundle/1"
 MANIFEST = "manifest.json"
 MAX_JSON_BYTES = 16 << 20
+RESULT_KEYS = (  # a result's latency fields, None when the network could not run
+    "latency_ms",
+    "latency_spread_ms",
+    "latency_noisy",
+    "latency_loaded_windows",
+    "latency_faults_per_call",
+    "latency_samples_ms",
+)
 
 
 class RunnerError(Exception):
@@ -242,6 +250,42 @@ def blocked_autorange(fn, min_run_time: float) -> tuple[float, int]:
     return statistics.median(per_call), number * len(per_call)
 
 
+def interleaved_windows(
+    fns: dict,
+    windows: int,
+    window_time: float,
+    max_redo: int,
+    load_threshold: float,
+    clock=blocked_autorange,
+    after=None,
+) -> tuple[dict, dict, dict]:
+    """The protocol's timed part: ``windows`` rounds over ``fns`` (key -> callable), the order
+    rotated each round so no network always follows the same one; a window during which other
+    cores were busier than ``load_threshold`` is timed again, up to ``max_redo`` times.
+    ``clock(fn, seconds)`` gives (median seconds per call, calls); ``after(window, key)`` is
+    called after each window. Returns per key: window medians (s), minor page faults per
+    call, and how many windows stayed loaded."""
+    samples = {i: [] for i in fns}
+    faults = {i: [] for i in fns}
+    loaded = {i: 0 for i in fns}
+    order = list(fns)
+    for w in range(windows):
+        for k in range(len(order)):
+            i = order[(w + k) % len(order)]
+            for _attempt in range(max_redo + 1):
+                before, faults_before = CpuLoad.sample(), minor_faults()
+                median_s, calls = clock(fns[i], window_time)
+                busy = before.other_cores_busy() > load_threshold
+                if not busy:
+                    break
+            samples[i].append(median_s)
+            faults[i].append((minor_faults() - faults_before) / max(calls, 1))
+            loaded[i] += busy
+            if after:
+                after(w, i)
+    return samples, faults, loaded
+
+
 def median_and_iqr(samples_ms) -> tuple[float, float]:
     """Median and interquartile range (inclusive quartiles; 0 for one sample)."""
     med = statistics.median(samples_ms)
@@ -352,24 +396,16 @@ def measure_bundle(folder: str, manifest: dict, threads: int, progress=None, pro
         blocked_autorange(fn, p["warmup_time"])
         if progress:
             progress(f"warm-up {nets[i]['name']}")
-    samples = {i: [] for i in fns}
-    faults = {i: [] for i in fns}
-    loaded = {i: 0 for i in fns}
-    order = list(fns)
-    for w in range(p["windows"]):
-        for k in range(len(order)):
-            i = order[(w + k) % len(order)]  # rotate so no network always follows the same one
-            for _attempt in range(p["max_redo"] + 1):
-                before, faults_before = CpuLoad.sample(), minor_faults()
-                median_s, calls = blocked_autorange(fns[i], p["window_time"])
-                busy = before.other_cores_busy() > p["load_threshold"]
-                if not busy:
-                    break  # a loaded window is measured again, up to max_redo times
-            samples[i].append(median_s * 1e3)
-            faults[i].append((minor_faults() - faults_before) / max(calls, 1))
-            loaded[i] += busy
-        if progress:
+    timed = [0]
+
+    def after(w, _i):
+        timed[0] += 1
+        if progress and timed[0] % len(fns) == 0:  # once per round
             progress(f"window {w + 1}/{p['windows']}")
+
+    samples, faults, loaded = interleaved_windows(
+        fns, p["windows"], p["window_time"], p["max_redo"], p["load_threshold"], after=after
+    )
     results = []
     for i, net in enumerate(nets):
         row = {
@@ -381,24 +417,17 @@ def measure_bundle(folder: str, manifest: dict, threads: int, progress=None, pro
             "threads": threads,
         }
         if i in errors:
-            row.update(
-                latency_ms=None,
-                latency_spread_ms=None,
-                latency_noisy=None,
-                latency_loaded_windows=None,
-                latency_faults_per_call=None,
-                latency_samples_ms=None,
-                error=errors[i],
-            )
+            row.update(dict.fromkeys(RESULT_KEYS), error=errors[i])
         else:
-            med, spread = median_and_iqr(samples[i])
+            window_ms = [t * 1e3 for t in samples[i]]
+            med, spread = median_and_iqr(window_ms)
             row.update(
                 latency_ms=med,
                 latency_spread_ms=spread,
                 latency_noisy=spread > p["noisy_fraction"] * med or loaded[i] > 0,
                 latency_loaded_windows=loaded[i],
                 latency_faults_per_call=statistics.median(faults[i]),
-                latency_samples_ms=samples[i],
+                latency_samples_ms=window_ms,
                 error=None,
             )
         results.append(row)

@@ -378,3 +378,21 @@ def front_columns(front: Sequence[dict]) -> list[Column]:
         for c in FRONT_COLUMNS
         if c.key not in optional or any(r.get(c.key) is not None for r in front)
     ]
+
+
+def _ratio_or_reason(v, row) -> str:
+    """A latency ratio, '!' when noisy; else why the runtime could not run the pair."""
+    if v is None:
+        error = row.get("latency_error")
+        return "n/a: " + error[:60] if error else "-"
+    return f"{v:.2f}x" + (" !" if row.get("latency_noisy") else "")
+
+
+RUNTIME_RATIO_COLUMNS = [
+    _left("name", "network"),
+    CATALOG["partner"],
+    Column("backend", "runtime", justify="left"),
+    Column("dtype", "dtype", justify="left"),
+    Column("latency_ms", "latency ms (net / partner)", _both("latency_ms", 2)),
+    Column("latency_ms_ratio", "latency x", _ratio_or_reason),
+]

@@ -31,6 +31,22 @@ def _xy(rows: Sequence[dict], x: str, y: str):
     return [r[x] * SCALE[x] for r in rows], [r[y] * SCALE[y] for r in rows]
 
 
+def _named_points(rows: Sequence[dict], x: str, y: str, name: str, mode="markers", **style):
+    """A trace of rows at (x, y), each point named by its network in the hover."""
+    import plotly.graph_objects as go
+
+    xs, ys = _xy(rows, x, y)
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode=mode,
+        name=name,
+        text=[r["name"] for r in rows],
+        hovertemplate="%{text}<br>%{x:.2f}, %{y:.2f}<extra></extra>",
+        **style,
+    )
+
+
 def pareto_figure(result):
     """A search's Pareto plot over its first two objectives (or MACs vs memory traffic).
 
@@ -65,35 +81,14 @@ def pareto_figure(result):
         ("measured, dominated", measured, dict(color="rgba(31,119,180,0.7)", size=8)),
     ):
         if rows:
-            xs, ys = _xy(rows, x, y)
-            fig.add_trace(
-                go.Scatter(
-                    x=xs,
-                    y=ys,
-                    mode="markers",
-                    name=f"{label} ({len(rows)})",
-                    marker=style,
-                    text=[r["name"] for r in rows],
-                    hovertemplate="%{text}<br>%{x:.2f}, %{y:.2f}<extra></extra>",
-                )
-            )
+            fig.add_trace(_named_points(rows, x, y, f"{label} ({len(rows)})", marker=style))
     front = sorted(
         (r for r in result.front if r.get(x) is not None and r.get(y) is not None),
         key=lambda r: r[x],
     )
-    xs, ys = _xy(front, x, y)
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=ys,
-            mode="lines+markers",
-            name="Pareto front",
-            marker=dict(color="crimson", size=10),
-            line=dict(color="crimson"),
-            text=[r["name"] for r in front],
-            hovertemplate="%{text}<br>%{x:.2f}, %{y:.2f}<extra></extra>",
-        )
-    )
+    line = dict(mode="lines+markers", line=dict(color="crimson"))
+    marker = dict(color="crimson", size=10)
+    fig.add_trace(_named_points(front, x, y, "Pareto front", marker=marker, **line))
     fig.update_layout(
         title=f"Pareto front: {result.space.name} "
         f"({len(front)} design{'' if len(front) == 1 else 's'})",

@@ -29,12 +29,14 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import UserError
 from ..explore.compare import PAPER_PAIRS
 from ..explore.compare import as_backends
 from ..explore.compare import pair_row
+from ..explore.compare import runtime_ratios
 from ..explore.findings import latency_front
 from ..explore.findings import measured
 from ..explore.findings import predictor_stats
@@ -53,10 +55,12 @@ from ..measure.environment import run_environment
 from ..measure.protocol import Protocol
 from ..model.rules import mobilenet_spec
 from ..model.spec import NetworkSpec
+from ..model.spec import unique_networks
 from .columns import COMPARE_COLUMNS
 from .columns import PREDICTOR_COLUMNS
 from .columns import REPORT_BREAKDOWN_COLUMNS
 from .columns import REPORT_NETWORK_COLUMNS
+from .columns import RUNTIME_RATIO_COLUMNS
 from .columns import backend_columns
 from .columns import name_first_source
 from .columns import predicted_columns
@@ -67,6 +71,7 @@ from .tables import render
 MARKER = ".shufflenet-report"  # marks a folder as ours, so re-running may replace it
 DEFAULT_BREAKDOWN = ("shufflenet-1x-g3", "mobilenet-v1-0.5")
 DEFAULT_BREAKDOWN_RUNS = 10
+RUNTIME_TITLE = "ShuffleNet / MobileNet latency per runtime and dtype"
 
 
 def with_mobilenets(
@@ -124,6 +129,7 @@ class ReportData:
     latency: bool
     notes: list[str] = field(default_factory=list)
     latency_lines: list[str] = field(default_factory=list)  # where and how latency was measured
+    runtime_ratios: list[dict] = field(default_factory=list)  # pair x backend x dtype (plot j)
 
 
 def paper_points() -> list[dict]:
@@ -168,13 +174,14 @@ def collect_report(
     latency: bool = True,
     protocol: Protocol | None = None,
     backend: str | Sequence[str] = "eager",
-    breakdown: Sequence[NetworkSpec] = (),
+    breakdown: Sequence[NetworkSpec] | None = None,
     breakdown_runs: int = DEFAULT_BREAKDOWN_RUNS,
-    progress: Callable[[str], None] | None = None,
     latency_from: Sequence = (),
     fleet=None,
     predict: bool = False,
     cache_dir: str | None = None,
+    pair_dtypes: Sequence[str] = (),
+    progress: Callable[[str], None] | None = None,
 ) -> ReportData:
     """Cost model of every network, and with ``latency`` their interleaved latencies on
     ``backend`` (one or several: the first drives plots and findings, the others add a column
@@ -182,7 +189,9 @@ def collect_report(
     the eager module, whatever the backend). ``latency_from`` (results files measured on
     other devices, first) and ``fleet`` (a Ray fleet) go to ``explore.sources``. ``predict``
     adds ``latency_predicted_ms`` (the first backend's, from this machine's calibration) and
-    plot (i), predicted vs measured."""
+    plot (i), predicted vs measured. ``pair_dtypes`` (e.g. ``("fp32", "int8")``) also times the
+    paper pairs at those precisions on every backend, for plot (j): the ShuffleNet / MobileNet
+    latency ratio per runtime and dtype (the protocol's dtype is always in it)."""
     import pandas as pd
 
     from ..model.cost import analyze
@@ -190,14 +199,9 @@ def collect_report(
     if not specs:
         raise UserError("networks: nothing to report on (give --groups, --preset or --spec)")
     protocol = protocol or Protocol()
-    seen: set[str] = set()
-    for s in specs:
-        if s.name in seen:
-            raise UserError(
-                f"networks: two networks are named {s.name!r}; give one another name "
-                "(the name field of its spec file)"
-            )
-        seen.add(s.name)
+    specs = unique_networks(specs)
+    if breakdown is None:
+        breakdown = breakdown_specs(specs=specs)
     layer_file_names([s.name for s in specs])  # names that clash as files fail before measuring
     rows = [network_row(s) for s in specs]
     backends = as_backends(backend) if backend else []
@@ -213,6 +217,19 @@ def collect_report(
         env.update(measured.environment)
         notes = measured.notes
         latency_lines = measured.footer()[: -len(notes) or None]
+    runtime = []
+    if latency:
+        runtime = runtime_ratios({protocol.dtype: rows}, measured.backends)
+        pair_specs = [s for s in specs if any(s.name in pair for pair in PAPER_PAIRS)]
+        for dtype in dict.fromkeys(pair_dtypes):
+            if dtype == protocol.dtype or not (pair_specs and backends):
+                continue
+            at_dtype = replace(protocol, dtype=dtype)
+            m = measure_sources(pair_specs, backends, at_dtype, progress, fleet=fleet)
+            fields = [{"name": s.name, **f} for s, f in zip(pair_specs, m.fields)]
+            runtime += runtime_ratios({dtype: fields}, m.backends)
+            notes = [*notes, *(f"{dtype}: {n}" for n in m.notes)]
+            latency_lines.append(f"Paper pairs at {dtype}: {m.footer()[0]}")
     if predict:
         first = backends[:1] or ["eager"]
         notes = [*notes, add_predictions(rows, specs, first, protocol, cache_dir)]
@@ -257,6 +274,7 @@ def collect_report(
         latency,
         notes,
         latency_lines,
+        runtime,
     )
 
 
@@ -452,27 +470,35 @@ def report_figures(data: ReportData) -> list[tuple[str, str, object]]:
     names = [r["name"] for r in data.rows]
     on = latency_place(data.rows)
     predicted = any(r.get("latency_predicted_ms") is not None for r in data.rows)
-    return [
-        ("a", f"MACs vs measured latency{on}", tp.cost_vs_latency_figure(data.rows, "macs")),
-        ("b", "Params vs MACs", tp.params_vs_macs_figure(data.rows)),
-        (
-            "c",
-            f"Memory traffic vs measured latency{on}",
-            tp.cost_vs_latency_figure(data.rows, "memory_bytes_eager"),
-        ),
-        (
-            "d",
-            "Per-stage MACs, params and memory traffic",
-            tp.stage_bars_figure(data.stages, names),
-        ),
-        ("e", "Where the time goes", tp.time_by_kind_figure(data.breakdowns)),
-        ("f", f"What predicts latency {on.strip() or 'here'}", tp.predictors_figure(data.rows)),
-        ("g", "Group sweep", tp.group_sweep_figure(data.rows)),
-        ("h", f"Accuracy vs complexity{on}", tp.accuracy_figure(data.paper, data.rows)),
-    ] + (
-        [("i", "Predicted vs measured latency", tp.predicted_vs_measured_figure(data.rows))]
-        if predicted
-        else []
+    return (
+        [
+            ("a", f"MACs vs measured latency{on}", tp.cost_vs_latency_figure(data.rows, "macs")),
+            ("b", "Params vs MACs", tp.params_vs_macs_figure(data.rows)),
+            (
+                "c",
+                f"Memory traffic vs measured latency{on}",
+                tp.cost_vs_latency_figure(data.rows, "memory_bytes_eager"),
+            ),
+            (
+                "d",
+                "Per-stage MACs, params and memory traffic",
+                tp.stage_bars_figure(data.stages, names),
+            ),
+            ("e", "Where the time goes", tp.time_by_kind_figure(data.breakdowns)),
+            ("f", f"What predicts latency {on.strip() or 'here'}", tp.predictors_figure(data.rows)),
+            ("g", "Group sweep", tp.group_sweep_figure(data.rows)),
+            ("h", f"Accuracy vs complexity{on}", tp.accuracy_figure(data.paper, data.rows)),
+        ]
+        + (
+            [("i", "Predicted vs measured latency", tp.predicted_vs_measured_figure(data.rows))]
+            if predicted
+            else []
+        )
+        + (
+            [("j", RUNTIME_TITLE, tp.runtime_ratio_figure(data.runtime_ratios))]
+            if data.runtime_ratios
+            else []
+        )
     )
 
 
@@ -509,6 +535,8 @@ def _tables(data: ReportData) -> list[tuple[str, list[dict], list[Column]]]:
             else [c for c in COMPARE_COLUMNS if not c.key.startswith("latency")]
         )
         tables.append(("Matched-complexity pairs (ratios: network / partner)", data.pairs, cols))
+    if data.runtime_ratios:
+        tables.append((RUNTIME_TITLE, data.runtime_ratios, RUNTIME_RATIO_COLUMNS))
     if measured(data.rows):
         tables.append(("What predicts latency", data.predictors, PREDICTOR_COLUMNS))
     if data.breakdowns:
@@ -724,6 +752,7 @@ def write_report(
         for name, rows in (
             ("networks", data.rows),
             ("pairs", data.pairs),
+            ("runtime_ratios", data.runtime_ratios),
             ("predictors", data.predictors),
             ("breakdown", breakdown_rows(data)),
             ("breakdown_stages", stage_times),
@@ -777,38 +806,19 @@ def build_report(
     out: str | Path,
     *,
     latency: bool = True,
-    protocol: Protocol | None = None,
-    backend: str | Sequence[str] = "eager",
-    breakdown: Sequence[NetworkSpec] | None = None,
-    breakdown_runs: int = DEFAULT_BREAKDOWN_RUNS,
     png: bool = False,
-    progress: Callable[[str], None] | None = None,
-    latency_from: Sequence = (),
-    fleet=None,
-    predict: bool = False,
-    cache_dir: str | None = None,
+    **measuring,
 ) -> tuple[Path, list[str]]:
     """Measure and write a report folder for ``specs``; returns (path, notes).
 
-    ``breakdown`` defaults to ShuffleNet 1x g3 and MobileNet 0.5. ``out`` is checked before any
-    measuring starts, so a bad folder fails in a second, not after minutes.
+    ``measuring`` takes ``collect_report``'s keywords (protocol, backend, breakdown, ...).
+    ``out`` is checked before any measuring starts, so a bad folder fails in a second, not
+    after minutes.
     """
     check_report_folder(out)
     from ..model.cost import CONVENTIONS
 
-    data = collect_report(
-        specs,
-        latency=latency,
-        protocol=protocol,
-        backend=backend,
-        breakdown=breakdown_specs(specs=specs) if breakdown is None else breakdown,
-        breakdown_runs=breakdown_runs,
-        progress=progress,
-        latency_from=latency_from,
-        fleet=fleet,
-        predict=predict,
-        cache_dir=cache_dir,
-    )
+    data = collect_report(specs, latency=latency, **measuring)
     footer = [f"Counting: {CONVENTIONS}."]
     if latency:
         footer += [

@@ -499,11 +499,27 @@ def group_sweep_figure(rows: Sequence[dict]):
     return fig
 
 
+def _family_points(xs, ys, name, family, style, hover, showlegend=True):
+    """One network family's markers, grouped in the legend by family, with hover text."""
+    import plotly.graph_objects as go
+
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="markers",
+        name=name,
+        legendgroup=family,
+        showlegend=showlegend,
+        marker=style,
+        hovertext=hover,
+        hoverinfo="text",
+    )
+
+
 def accuracy_figure(paper_rows: Sequence[dict], rows: Sequence[dict]):
     """(h) The papers' trade-off beside this machine's: published top-1 error against published
     MFLOPs (left) and against the latency measured here (right, networks measured in this run
     that match a paper row)."""
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     fig = make_subplots(
@@ -523,43 +539,22 @@ def accuracy_figure(paper_rows: Sequence[dict], rows: Sequence[dict]):
     ):
         pts = sorted((p for p in paper_rows if p["family"] == fam), key=lambda p: p["mflops"])
         if pts:
-            fig.add_trace(
-                go.Scatter(
-                    x=[p["mflops"] for p in pts],
-                    y=[p["top1_err"] for p in pts],
-                    mode="markers",
-                    name=f"{label} (paper)",
-                    legendgroup=fam,
-                    marker=style,
-                    hovertext=[
-                        f"<b>{p['name']}</b><br>{p['mflops']:g} MFLOPs<br>top-1 err "
-                        f"{p['top1_err']:.1f}%<br>{p['source']}"
-                        for p in pts
-                    ],
-                    hoverinfo="text",
-                ),
-                row=1,
-                col=1,
-            )
+            hover = [
+                f"<b>{p['name']}</b><br>{p['mflops']:g} MFLOPs<br>top-1 err "
+                f"{p['top1_err']:.1f}%<br>{p['source']}"
+                for p in pts
+            ]
+            xs, ys = [p["mflops"] for p in pts], [p["top1_err"] for p in pts]
+            fig.add_trace(_family_points(xs, ys, f"{label} (paper)", fam, style, hover), 1, 1)
         here = [
             r for r in measured(rows) if r["family"] == fam and r.get("paper_top1_err") is not None
         ]
         if here:
-            fig.add_trace(
-                go.Scatter(
-                    x=[r["latency_ms"] for r in here],
-                    y=[r["paper_top1_err"] for r in here],
-                    mode="markers",
-                    name=f"{label} (measured here)",
-                    legendgroup=fam,
-                    showlegend=False,
-                    marker=style,
-                    hovertext=[_hover(r) for r in here],
-                    hoverinfo="text",
-                ),
-                row=1,
-                col=2,
-            )
+            xs, ys = [r["latency_ms"] for r in here], [r["paper_top1_err"] for r in here]
+            hover = [_hover(r) for r in here]
+            name = f"{label} (measured here)"
+            trace = _family_points(xs, ys, name, fam, style, hover, showlegend=False)
+            fig.add_trace(trace, 1, 2)
     fig.update_xaxes(
         title_text="MFLOPs (millions of multiply-adds, as published)", type="log", row=1, col=1
     )
@@ -611,4 +606,71 @@ def predicted_vs_measured_figure(rows: Sequence[dict]):
             title=f"Predicted vs measured latency: {acc['within_10']:.0%} within "
             f"10%, Spearman rho {acc['spearman']:.3f} ({len(pts)} networks)"
         )
+    return fig
+
+
+def runtime_ratio_figure(ratios: Sequence[dict]):
+    """(j) The paper pairs' ShuffleNet / MobileNet latency ratio per runtime and dtype: one bar
+    per (backend, dtype) beside each pair, a line at 1 (below it the ShuffleNet is faster).
+    A runtime that could not run a pair at a dtype gets no bar; its reason is in the hover of
+    an empty marker at 1 and in the table below the plot."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.update_layout(
+        template=TEMPLATE,
+        title="Does the paper's trade-off hold on the runtime you ship? "
+        "ShuffleNet / MobileNet latency",
+        height=520,
+        barmode="group",
+        legend_title_text="runtime, dtype",
+    )
+    pairs = list(dict.fromkeys(f"{r['name']} / {r['partner']}" for r in ratios))
+    for k, (backend, dtype) in enumerate(dict.fromkeys((r["backend"], r["dtype"]) for r in ratios)):
+        these = [r for r in ratios if (r["backend"], r["dtype"]) == (backend, dtype)]
+        colour = STAGE_COLOURS[k % len(STAGE_COLOURS)]
+        ok = [r for r in these if r["latency_ms_ratio"] is not None]
+        fig.add_trace(
+            go.Bar(
+                x=[f"{r['name']} / {r['partner']}" for r in ok],
+                y=[r["latency_ms_ratio"] for r in ok],
+                name=f"{backend}, {dtype}",
+                legendgroup=f"{backend}{dtype}",
+                marker_color=colour,
+                text=[f"{r['latency_ms_ratio']:.2f}" for r in ok],
+                textposition="outside",
+                hovertext=[
+                    f"{r['name']}: {r['latency_ms']:.2f} ms<br>{r['partner']}: "
+                    f"{r['partner_latency_ms']:.2f} ms<br>{backend}, {dtype}"
+                    + (" (noisy)" if r["latency_noisy"] else "")
+                    for r in ok
+                ],
+                hoverinfo="text",
+            )
+        )
+        failed = [r for r in these if r["latency_ms_ratio"] is None]
+        if failed:
+            fig.add_trace(
+                go.Scatter(
+                    x=[f"{r['name']} / {r['partner']}" for r in failed],
+                    y=[1.0] * len(failed),
+                    mode="markers",
+                    name=f"{backend}, {dtype}: not run",
+                    legendgroup=f"{backend}{dtype}",
+                    marker=dict(symbol="x-open", size=10, color=colour),
+                    hovertext=[f"{backend}, {dtype}: {r['latency_error']}" for r in failed],
+                    hoverinfo="text",
+                )
+            )
+    fig.add_hline(
+        y=1.0,
+        line_dash="dash",
+        line_color="grey",
+        annotation_text="equal latency (below: ShuffleNet faster)",
+        annotation_position="top left",
+    )
+    fig.update_xaxes(
+        title_text="matched-complexity pair (paper)", categoryorder="array", categoryarray=pairs
+    )
+    fig.update_yaxes(title_text="latency ratio, ShuffleNet / MobileNet", rangemode="tozero")
     return fig
