@@ -394,6 +394,8 @@ def test_runtime_ratios_give_one_row_per_pair_runtime_and_dtype_with_the_reason(
 
     cells = {c.key: c.show(r) for r in int8 for c in RUNTIME_RATIO_COLUMNS}
     assert cells["latency_ms_ratio"] == "n/a: no int8 kernels"
+    text = report_mod.runtime_finding(fp32 + int8)
+    assert "onnxruntime fp32: 1.50x" in text and "Not run: onnxruntime int8 (no int8" in text
 
 
 @pytest.mark.slow

@@ -35,9 +35,15 @@ class RuntimeMissing(ImportError):
 
 
 def _require(module: str, backend: str):
-    """Import ``module`` or raise ``RuntimeMissing`` naming the pip extra."""
-    import importlib
+    """Import ``module`` or raise ``RuntimeMissing`` naming the pip extra.
 
+    The import's own log noise is kept off the user's terminal: torchao's warnings about its
+    CUDA libraries (absent on a CPU build) and torch's note on registering an Enum type."""
+    import importlib
+    import logging
+
+    for noisy in ("torchao", "torch.utils._pytree"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         return importlib.import_module(module)
     except ImportError:

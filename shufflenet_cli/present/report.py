@@ -460,11 +460,35 @@ def finding_texts(data: ReportData) -> dict[str, str]:
         )
         + ("." if pp else "")
     )
+    if data.runtime_ratios:
+        out["j"] = runtime_finding(data.runtime_ratios)
     return out
 
 
+def runtime_finding(ratios: Sequence[dict]) -> str:
+    """Plot j's sentence: per runtime and dtype, the range of the pairs' latency ratio, and
+    which cells could not run."""
+    parts, missing = [], []
+    for backend, dtype in dict.fromkeys((r["backend"], r["dtype"]) for r in ratios):
+        cell = [r for r in ratios if (r["backend"], r["dtype"]) == (backend, dtype)]
+        values = [r["latency_ms_ratio"] for r in cell if r["latency_ms_ratio"] is not None]
+        if not values:
+            missing.append(f"{backend} {dtype} ({cell[0]['latency_error'] or 'not measured'})")
+            continue
+        span = f"{min(values):.2f}x" + (f"-{max(values):.2f}x" if len(values) > 1 else "")
+        parts.append(f"{backend} {dtype}: {span}")
+    text = (
+        "The paper pairs' ShuffleNet / MobileNet latency ratio (below 1: the ShuffleNet is "
+        "faster, as its fewer MACs promise): " + "; ".join(parts) + "."
+        if parts
+        else "No runtime could run the paper pairs."
+    )
+    return text + (" Not run: " + "; ".join(missing) + "." if missing else "")
+
+
 def report_figures(data: ReportData) -> list[tuple[str, str, object]]:
-    """(key, title, figure) for plots a-h (and i with predicted latency), in order."""
+    """(key, title, figure) for plots a-h (i with predicted latency, j with latency per runtime
+    and dtype), in order."""
     from . import tradeoff_plots as tp
 
     names = [r["name"] for r in data.rows]

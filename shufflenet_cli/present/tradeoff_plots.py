@@ -626,9 +626,16 @@ def runtime_ratio_figure(ratios: Sequence[dict]):
         legend_title_text="runtime, dtype",
     )
     pairs = list(dict.fromkeys(f"{r['name']} / {r['partner']}" for r in ratios))
-    for k, (backend, dtype) in enumerate(dict.fromkeys((r["backend"], r["dtype"]) for r in ratios)):
+    runtimes = list(dict.fromkeys(r["backend"] for r in ratios))
+    dtypes = list(dict.fromkeys(r["dtype"] for r in ratios))
+    cells = sorted(
+        dict.fromkeys((r["backend"], r["dtype"]) for r in ratios),
+        key=lambda c: (runtimes.index(c[0]), dtypes.index(c[1])),
+    )
+    for backend, dtype in cells:  # colour = runtime, hatching = each dtype after the first
         these = [r for r in ratios if (r["backend"], r["dtype"]) == (backend, dtype)]
-        colour = STAGE_COLOURS[k % len(STAGE_COLOURS)]
+        colour = STAGE_COLOURS[runtimes.index(backend) % len(STAGE_COLOURS)]
+        hatch = ("", "/", "x", ".")[dtypes.index(dtype) % 4]
         ok = [r for r in these if r["latency_ms_ratio"] is not None]
         fig.add_trace(
             go.Bar(
@@ -636,7 +643,7 @@ def runtime_ratio_figure(ratios: Sequence[dict]):
                 y=[r["latency_ms_ratio"] for r in ok],
                 name=f"{backend}, {dtype}",
                 legendgroup=f"{backend}{dtype}",
-                marker_color=colour,
+                marker=dict(color=colour, pattern_shape=hatch),
                 text=[f"{r['latency_ms_ratio']:.2f}" for r in ok],
                 textposition="outside",
                 hovertext=[
@@ -662,15 +669,12 @@ def runtime_ratio_figure(ratios: Sequence[dict]):
                     hoverinfo="text",
                 )
             )
-    fig.add_hline(
-        y=1.0,
-        line_dash="dash",
-        line_color="grey",
-        annotation_text="equal latency (below: ShuffleNet faster)",
-        annotation_position="top left",
-    )
+    fig.add_hline(y=1.0, line_dash="dash", line_color="grey")  # equal latency
     fig.update_xaxes(
         title_text="matched-complexity pair (paper)", categoryorder="array", categoryarray=pairs
     )
-    fig.update_yaxes(title_text="latency ratio, ShuffleNet / MobileNet", rangemode="tozero")
+    fig.update_yaxes(
+        title_text="ShuffleNet / MobileNet latency (below 1: ShuffleNet faster)",
+        rangemode="tozero",
+    )
     return fig
