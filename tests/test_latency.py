@@ -107,7 +107,7 @@ def test_threads_are_restored_and_the_allocator_policy_stays():
 
     import torch
 
-    from shufflenet_cli.measure.latency import _minor_faults
+    from shufflenet_cli.measure.runner import minor_faults as _minor_faults
     from shufflenet_cli.model.nn import build_model
     from shufflenet_cli.model.nn import example_input
 

@@ -186,6 +186,8 @@ def test_ctrl_c_in_a_real_process_keeps_the_old_report(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a suite started in the background inherits SIGINT ignored; a user's shell does not
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(3)  # torch imported, measuring
     proc.send_signal(signal.SIGINT)
