@@ -12,6 +12,7 @@ from shufflenet_cli.measure.backends import BackendError
 from shufflenet_cli.measure.backends import prepare_checked
 from shufflenet_cli.measure.protocol import Protocol
 from shufflenet_cli.measure.runtimes import relative_error
+from shufflenet_cli.model.nn import AvgPoolAsDepthwiseConv
 from shufflenet_cli.model.nn import ZeroPaddedAvgPool2d
 from shufflenet_cli.model.nn import build_model
 from shufflenet_cli.model.nn import example_input
@@ -36,15 +37,18 @@ def pair(spec, formulation: str):
 # fast: no runtime needed ------------------------------------------------------------------------
 
 
-def test_zero_padded_pool_equals_the_padded_pool():
+def test_zero_padded_pool_and_the_fixed_depthwise_conv_equal_the_padded_pool():
     x = torch.randn(2, 12, 15, 15)
-    assert torch.allclose(ZeroPaddedAvgPool2d(3, 2, 1)(x), torch.nn.AvgPool2d(3, 2, 1)(x))
+    pool = torch.nn.AvgPool2d(3, 2, 1)(x)
+    assert torch.allclose(ZeroPaddedAvgPool2d(3, 2, 1)(x), pool)
+    assert torch.allclose(AvgPoolAsDepthwiseConv(12, 3, 2, 1)(x), pool, atol=1e-6)
 
 
+@pytest.mark.parametrize("formulation", ["deploy", "deploy-conv"])
 @pytest.mark.parametrize("name", ["shufflenet-1x-g3", "shufflenet-1x-g8", "mobilenet-v1-0.5"])
-def test_deploy_formulation_computes_the_same_network(name):
+def test_deploy_formulations_compute_the_same_network(name, formulation):
     spec = small(name)
-    paper, deploy = pair(spec, "deploy")
+    paper, deploy = pair(spec, formulation)
     x = example_input(spec)
     with torch.inference_mode():
         assert torch.allclose(paper(x), deploy(x), rtol=1e-5, atol=1e-6)
@@ -164,6 +168,20 @@ def test_executorch_int8_is_quantized_and_close_to_fp32():
     assert 0 < error < INT8_MAX_RELATIVE_ERROR  # quantized: close, not equal
     assert any("quantize" in op for op in ops["delegated"])  # XNNPACK runs the int8 graph
     assert not ops["portable"]
+
+
+@pytest.mark.slow
+def test_executorch_int8_delegates_every_op_only_with_the_pool_as_a_depthwise_conv():
+    _executorch()
+    from shufflenet_cli.measure.runtimes import INT8_MAX_RELATIVE_ERROR
+
+    spec = small("shufflenet-1x-g3", 32)
+    paper, conv = pair(spec, "deploy-conv")
+    x = example_input(spec)
+    ops, out = _run_lowered(conv, x, "int8")
+    with torch.inference_mode():
+        assert 0 < relative_error(out, paper(x)) < INT8_MAX_RELATIVE_ERROR
+    assert not ops["portable"] and ops["delegate_calls"] == 1
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ import click
 
 from ..explore.search import MAX_CANDIDATES
 from ..files import write_atomic
+from ..model.formulations import FORMULATION_NAMES
 from ..present.tables import FORMATS
 from ..present.tables import infer_format
 from ..present.tables import render
@@ -248,7 +249,7 @@ OPTIONS: dict[str, tuple[tuple[str, ...], dict]] = {
     "warmup_time": (("--warmup-time",), dict(type=click.FloatRange(0.001, 60))),
     "repeat_process": (("--repeat-process",), dict(type=_IDS(1, 100))),
     "dtype": (("--dtype",), dict(type=_DTYPES, default="fp32", show_default=True)),
-    "formulation": (("--formulation",), dict(type=click.Choice(["paper", "deploy"]))),
+    "formulation": (("--formulation",), dict(type=click.Choice(FORMULATION_NAMES))),
     "pair_dtypes": (("--pair-dtypes",), dict(callback=_list_of(_dtype, "fp32, fp16 or int8"))),
     "breakdown_backend": (
         ("--backend", "backend"),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from dataclasses import replace
 
 from ..errors import UserError
+from ..model.formulations import FORMULATION_NAMES
 
 NOISY_FRACTION = 0.10  # a result whose spread exceeds this share of its median is noisy
 LOAD_THRESHOLD = 0.25  # other processes' CPU use during a window, in cores
@@ -62,8 +63,10 @@ class Protocol:
                 raise UserError(f"{name}: {value!r} s is too long (at most 600)")
         if self.dtype not in ("fp32", "int8", "fp16"):
             raise UserError(f"dtype: {self.dtype!r} is not one of fp32, int8, fp16")
-        if self.formulation not in ("paper", "deploy"):
-            raise UserError(f"formulation: {self.formulation!r} is not one of paper, deploy")
+        if self.formulation not in FORMULATION_NAMES:
+            raise UserError(
+                f"formulation: {self.formulation!r} is not one of {', '.join(FORMULATION_NAMES)}"
+            )
 
     @classmethod
     def make(cls, **settings) -> Protocol:

@@ -14,6 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .cost import check_fits_in_memory
+from .formulations import FORMULATIONS  # noqa: F401  (re-exported)
+from .formulations import check_formulation  # noqa: F401  (re-exported)
 from .plan import PlanBlock
 from .plan import Unit
 from .plan import build_plan
@@ -52,20 +54,23 @@ class ZeroPaddedAvgPool2d(nn.AvgPool2d):
         return super().forward(F.pad(x, (self.pad,) * 4))
 
 
-FORMULATIONS = {
-    "paper": "stride-2 shortcut AvgPool2d(3, 2, padding 1); 5-D view-transpose channel shuffle",
-    "deploy": "stride-2 shortcut as zero pad + unpadded AvgPool2d(3, 2); 4-D permute channel "
-    "shuffle (same outputs; every op delegable to XNNPACK)",
-}
+class AvgPoolAsDepthwiseConv(nn.Module):
+    """``AvgPool2d(k, s, p)`` with ``count_include_pad=True`` written as a depthwise conv with
+    fixed weights 1/(k*k) and zero padding ``p``: the same numbers, and an op every runtime
+    runs and quantizes like the unit's own depthwise conv (XNNPACK cannot build the int8 zero
+    pad of ``ZeroPaddedAvgPool2d``). The weights are a buffer, not parameters: nothing learned
+    is added."""
 
+    def __init__(self, channels: int, kernel_size: int, stride: int, padding: int):
+        super().__init__()
+        k = kernel_size
+        weight = torch.full((channels, 1, k, k), 1.0 / (k * k))
+        self.register_buffer("weight", weight, persistent=False)  # state dicts stay equal
+        self.stride, self.padding, self.channels = stride, padding, channels
 
-def check_formulation(name: str) -> str:
-    """The name if it is one of ``FORMULATIONS``, else ``UserError``."""
-    from ..errors import UserError
-
-    if name not in FORMULATIONS:
-        raise UserError(f"formulation: {name!r} is not one of {', '.join(FORMULATIONS)}")
-    return name
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Average over each zero-padded k x k window, one channel at a time."""
+        return F.conv2d(x, self.weight, None, self.stride, self.padding, 1, self.channels)
 
 
 class ConvBNReLU(nn.Sequential):
@@ -87,7 +92,7 @@ class ShuffleNetUnit(nn.Module):
     def __init__(self, unit: Unit, formulation: str = "paper"):
         super().__init__()
         cin, mid, cout, g = unit.in_channels, unit.mid_channels, unit.out_channels, unit.groups
-        self.shuffle = channel_shuffle_flat if formulation == "deploy" else channel_shuffle
+        self.shuffle = channel_shuffle if formulation == "paper" else channel_shuffle_flat
         self.stride = unit.stride
         self.groups = g if (unit.shuffle and g > 1) else 1  # 1: no shuffle
         branch_out = cout - cin if unit.stride == 2 else cout
@@ -97,8 +102,12 @@ class ShuffleNetUnit(nn.Module):
         self.bn2 = nn.BatchNorm2d(mid)
         self.gconv2 = nn.Conv2d(mid, branch_out, 1, groups=g, bias=False)
         self.bn3 = nn.BatchNorm2d(branch_out)
-        pool = ZeroPaddedAvgPool2d if formulation == "deploy" else nn.AvgPool2d
-        self.shortcut = pool(3, 2, 1) if unit.stride == 2 else None
+        self.shortcut = None
+        if unit.stride == 2 and formulation == "deploy-conv":
+            self.shortcut = AvgPoolAsDepthwiseConv(cin, 3, 2, 1)
+        elif unit.stride == 2:
+            pool = ZeroPaddedAvgPool2d if formulation == "deploy" else nn.AvgPool2d
+            self.shortcut = pool(3, 2, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Branch (gconv, shuffle, dwconv, gconv) plus identity, or concat with the pooled input."""
@@ -182,7 +191,9 @@ def build_model(spec: NetworkSpec, batch_size: int = 1, formulation: str = "pape
 
     ``formulation`` (one of ``FORMULATIONS``) picks how ShuffleNet's channel shuffle and
     stride-2 shortcut pool are written: 'paper' as in the paper, 'deploy' as equivalent ops
-    that XNNPACK delegates. Outputs, parameters and the cost model are the same for both.
+    that XNNPACK delegates in fp32, 'deploy-conv' with the pool as a fixed depthwise conv that
+    XNNPACK also delegates in int8. Outputs, parameters, state dicts and the cost model are the
+    same for all.
 
     Raises ``UserError`` when a forward pass at ``batch_size`` could not fit in memory.
 
