@@ -180,6 +180,10 @@ def prepare_checked(model, x, backend: str, threads: int = 1, dtype: str = "fp32
         raise
     except Exception as e:  # noqa: BLE001 - report, don't crash the whole measurement
         lines = str(e).strip().splitlines() or [""]
+        if backend == "executorch" and "Failed to execute method" in lines[0]:
+            # the runtime logged why (e.g. XNNPACK cannot build an int8 zero pad); say what helps
+            hint = "; int8: --formulation deploy-conv delegates every op" if dtype == "int8" else ""
+            raise BackendError(f"XNNPACK could not build the lowered program{hint}") from None
         raise BackendError(f"{backend} failed: {type(e).__name__}: {lines[0]}") from None
     out = out.to(reference.dtype).contiguous()
     if out.shape != reference.shape:
