@@ -327,8 +327,9 @@ HELP = {
     "onnxruntime, ncnn: the delegation report (which ops ran in XNNPACK or fused ORT kernels, "
     "which fell back, and the runtime profiler's time per op).",
     "formulation": "How ShuffleNet's channel shuffle and stride-2 shortcut pool are written: "
-    "paper (default; 5-D view-transpose, padded AvgPool2d) or deploy (4-D permute, zero pad + "
-    "unpadded pool: same outputs, every op delegable to XNNPACK).",
+    "paper (default; 5-D view-transpose, padded AvgPool2d), deploy (4-D permute, zero pad + "
+    "unpadded pool: same outputs, every op delegable to XNNPACK in fp32) or deploy-conv (4-D "
+    "permute, the pool as a fixed 1/9 depthwise conv: delegable in int8 too).",
     "crosscheck": "Also show fvcore's and thop's counts of the built module.",
     "layers": "Show the per-layer breakdown after the outline.",
     "runs": "Profiled forward passes (after 3 warm-up passes).",
