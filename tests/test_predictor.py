@@ -309,7 +309,9 @@ def test_calibration_of_a_small_space_predicts_its_own_networks(tmp_path):
     assert set(calib.kernels) == {P.kernel_key(u) for u in units}
     for spec, fit in zip(specs, calib.networks):
         predicted = P.predict_latency(spec, cache_dir=tmp_path, measure_missing=False)
-        assert predicted == pytest.approx(fit["latency_ms"], rel=0.25), spec.name
+        # a loose bound: timing on a shared machine moves by tens of percent between rounds
+        # (benchmarks/README.md); a wrong unit, a missing kernel or a lost term is off by more
+        assert 0.5 < predicted / fit["latency_ms"] < 2.0, spec.name
 
 
 def test_compare_and_report_predict_without_timing(run_cli, tmp_path):

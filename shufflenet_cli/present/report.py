@@ -219,7 +219,8 @@ def collect_report(
         latency_lines = measured.footer()[: -len(notes) or None]
     runtime = []
     if latency:
-        runtime = runtime_ratios({protocol.dtype: rows}, measured.backends)
+        # runtimes timed here, at the protocol's dtype (results files carry their own dtype)
+        runtime = runtime_ratios({protocol.dtype: rows}, [b for b in backends if "@" not in b])
         pair_specs = [s for s in specs if any(s.name in pair for pair in PAPER_PAIRS)]
         for dtype in dict.fromkeys(pair_dtypes):
             if dtype == protocol.dtype or not (pair_specs and backends):
