@@ -195,3 +195,15 @@ def test_every_table_command_fits_80_columns(args):
     assert code == 0, "\n".join(lines)
     assert max(len(line) for line in lines) <= 80
     assert not any("…" in line for line in lines)  # nothing shortened: columns were chosen
+
+
+def test_every_help_fits_80_columns():
+    from click.testing import CliRunner
+
+    from shufflenet_cli.cli import cli
+
+    for name in ["", *cli.commands]:
+        args = [name, "--help"] if name else ["--help"]
+        out = CliRunner().invoke(cli, args, env={"COLUMNS": "80"}).output
+        wide = [line for line in out.splitlines() if len(line) > 80]
+        assert wide == [], name

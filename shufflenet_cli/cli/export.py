@@ -77,7 +77,7 @@ def export(
     \b
     Examples:
       shufflenet-cli export shufflenet-1x-g3 mobilenet-v1-0.5 --out pi-bundle
-      shufflenet-cli export --groups 1,3,8 --scale 0.5 --dtype fp16 --out phone-bundle
+      shufflenet-cli export --groups 1,3,8 --dtype fp16 --out phone-bundle
       # on the device:  python measure.py --out results.json --device pi4
       shufflenet-cli profile --groups 1,3,8 --latency-from results.json
     """

@@ -99,7 +99,7 @@ def roofline(
     \b
     Examples:
       shufflenet-cli roofline --groups 1,3,8 --preset mobilenet-v1-0.5
-      shufflenet-cli roofline --preset shufflenet-1x-g3 --backend eager,onnxruntime
+      shufflenet-cli roofline --groups 3 --backend eager,onnxruntime
       shufflenet-cli roofline --preset shufflenet-1x-g3 --plot roofline.html
       shufflenet-cli roofline --preset shufflenet-1x-g3 --by layer --format csv
     """

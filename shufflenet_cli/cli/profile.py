@@ -41,9 +41,9 @@ def profile(
       shufflenet-cli profile --scale 0.5,1 --groups 3,8 --no-latency
       shufflenet-cli profile --preset shufflenet-2x-g3 --baseline mobilenet-v1-1.0
       shufflenet-cli profile --spec my-net.yaml --format json -o out.json
-      shufflenet-cli profile --groups 1,3,8 --latency-from pi4.json   # measured on a Pi
+      shufflenet-cli profile --groups 1,3,8 --latency-from pi4.json  # from a Pi
       shufflenet-cli profile --groups 1,3,8 --ray head:6379 --device xeon
-      shufflenet-cli profile --groups 1,3,8 --no-latency --predict   # predicted, no timing
+      shufflenet-cli profile --groups 1,3,8 --no-latency --predict   # no timing
     """
     from ..explore.profile import profile_networks
     from ..explore.profile import resolve_networks

@@ -44,7 +44,7 @@ def compare(
       shufflenet-cli compare --groups 1,8 --scale 0.5 --baseline 0.25
       shufflenet-cli compare --backend eager,torchscript,onnxruntime
       shufflenet-cli compare --latency-from pi4.json --latency-from pixel7.json
-      shufflenet-cli compare --predict            # predicted latency beside measured
+      shufflenet-cli compare --predict            # + predicted latency
     """
     from ..explore.compare import as_backends
     from ..explore.compare import compare_networks
@@ -103,9 +103,9 @@ def report(
       shufflenet-cli report --breakdown shufflenet-2x-g3 --png
       shufflenet-cli report --backend channels_last --out reports/channels-last
       shufflenet-cli report --backend eager,onnxruntime --out reports/two-backends
-      shufflenet-cli report --latency-from pi4.json --latency-from pixel7.json --out reports/devices
-      shufflenet-cli report --predict --out reports/predicted   # + plot i, predicted vs measured
-      shufflenet-cli report --backend onnxruntime,executorch --pair-dtypes fp32,int8   # plot j
+      shufflenet-cli report --latency-from pi4.json --latency-from pixel7.json
+      shufflenet-cli report --predict --out reports/predicted     # + plot i
+      shufflenet-cli report --backend executorch --pair-dtypes fp32,int8
     """
     from ..explore.compare import PAPER_PAIRS
     from ..explore.compare import as_backends

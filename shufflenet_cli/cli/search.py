@@ -60,9 +60,9 @@ def search(
     Examples:
       shufflenet-cli search search-small
       shufflenet-cli search space.yaml --strategy random --trials 20000 --seed 1
-      shufflenet-cli search space.yaml --store run.db --write-specs front/ --plot front.html
+      shufflenet-cli search space.yaml --write-specs front/ --plot front.html
       shufflenet-cli search space.yaml --store run.db --resume
-      shufflenet-cli search search-latency --store run.db --ray head:6379 --device xeon
+      shufflenet-cli search search-latency --ray head:6379 --device xeon
     """
     from ..explore.search_run import run_space_file
     from ..explore.search_run import write_front_specs
