@@ -12,6 +12,7 @@ import math
 import pytest
 
 from shufflenet_cli.measure import predictor as P
+from shufflenet_cli.model.cost import layer_cost
 from shufflenet_cli.model.plan import build_plan
 from shufflenet_cli.model.plan import unit_layers
 from shufflenet_cli.model.rules import mobilenet_spec
@@ -58,7 +59,7 @@ def test_kernel_key_round_trips_every_unit_of_both_families():
 
 def test_prediction_reproduces_stored_kernel_values(tmp_path):
     spec = shufflenet_spec(8, 0.5)
-    terms = {"kernels": 1.07, "units": -3e-6, "edges": 1e-10, "network": 2e-4}
+    terms = {"kernels": 1.07, "units": -3e-6, "edges": 1e-10, "weights": 3e-11, "network": 2e-4}
     calib = _synthetic([spec], terms=terms)
     P.save_calibration(calib, tmp_path)
     stored = json.loads(P.cache_path(calib.fingerprint, tmp_path).read_text())
@@ -70,7 +71,11 @@ def test_prediction_reproduces_stored_kernel_values(tmp_path):
         * b.repeat
         for b in plan.blocks
     )
-    expected = (1.07 * kernel_sum - 3e-6 * units + 1e-10 * edges + 2e-4) * 1e3
+    weights = sum(
+        sum(layer_cost(layer).weights_eager for layer in unit_layers(b.unit)) * b.repeat
+        for b in plan.blocks
+    )
+    expected = (1.07 * kernel_sum - 3e-6 * units + 1e-10 * edges + 3e-11 * weights + 2e-4) * 1e3
     got = P.predict_latency(spec, "eager", 1, cache_dir=tmp_path, measure_missing=False)
     assert got == pytest.approx(expected, rel=1e-12)
     assert P.Predictor.load("eager", 1, cache_dir=tmp_path).calibrated(plan.blocks[2].unit)
@@ -112,15 +117,15 @@ def test_stale_cache_is_never_used(tmp_path, monkeypatch):
 
 def test_fit_network_terms_recovers_known_terms_and_drops_unsupported_ones():
     feats = [
-        {"kernels": k, "units": u, "edges": e, "network": 1.0}
-        for k, u, e in [
-            (0.004, 16, 2e6),
-            (0.009, 20, 3e6),
-            (0.013, 17, 5e6),
-            (0.021, 20, 4e6),
-            (0.030, 13, 9e6),
-            (0.017, 25, 7e6),
-            (0.008, 11, 1e6),
+        {"kernels": k, "units": u, "edges": e, "weights": w, "network": 1.0}
+        for k, u, e, w in [
+            (0.004, 16, 2e6, 1e6),
+            (0.009, 20, 3e6, 8e6),
+            (0.013, 17, 5e6, 3e6),
+            (0.021, 20, 4e6, 2e7),
+            (0.030, 13, 9e6, 6e6),
+            (0.017, 25, 7e6, 9e6),
+            (0.008, 11, 1e6, 4e6),
         ]
     ]
     measured = [1.1 * f["kernels"] + 5e-6 * f["units"] + 1e-4 for f in feats]
@@ -128,10 +133,20 @@ def test_fit_network_terms_recovers_known_terms_and_drops_unsupported_ones():
     assert terms["kernels"] == pytest.approx(1.1, rel=1e-6)
     assert terms["units"] == pytest.approx(5e-6, rel=1e-6)
     assert terms["network"] == pytest.approx(1e-4, rel=1e-6)
-    assert terms["edges"] == 0.0  # the edges term does not help, so it is left out
+    assert terms["edges"] == terms["weights"] == 0.0  # terms that do not help are left out
     # a pure scale: only the kernels term
     scaled = P.fit_network_terms(feats, [0.9 * f["kernels"] for f in feats])
-    assert scaled == {"kernels": pytest.approx(0.9), "units": 0.0, "edges": 0.0, "network": 0.0}
+    assert scaled == {
+        "kernels": pytest.approx(0.9),
+        "units": 0.0,
+        "edges": 0.0,
+        "weights": 0.0,
+        "network": 0.0,
+    }
+    # weight streaming: a cost per weight byte on top of the kernels is found
+    streamed = [1.05 * f["kernels"] + 2e-10 * f["weights"] for f in feats]
+    terms = P.fit_network_terms(feats, streamed)
+    assert terms["weights"] == pytest.approx(2e-10, rel=1e-3)
 
 
 def test_kernel_regression_is_non_negative_and_fits_additive_kernels():

@@ -48,6 +48,7 @@ import json
 import math
 import os
 import platform
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -73,7 +74,9 @@ from .protocol import DEFAULT_WINDOW_TIME
 from .protocol import LOAD_THRESHOLD
 from .protocol import MAX_REDO
 
-FORMAT = 1  # bump when the cache's meaning changes: older files are then stale
+FORMAT = 2  # bump when the cache's meaning changes: older files are then stale
+CALIBRATION_DRAWN = 8  # random networks among the calibration networks
+CALIBRATION_SEED = "calibration"  # their seed (validation draws from integer seeds)
 PREDICTABLE_BACKENDS = ("eager", "onnxruntime")
 KERNEL_ROUNDS = 5
 KERNEL_WINDOW = 0.02  # seconds per kernel per round
@@ -441,26 +444,35 @@ def fit_kernel_model(kernels: dict[str, float]) -> list[float]:
     )
 
 
-NETWORK_TERMS = ("kernels", "units", "edges", "network")
+NETWORK_TERMS = ("kernels", "units", "edges", "weights", "network")
 TERM_CHOICES = (
     ("kernels",),
     ("kernels", "network"),
     ("kernels", "units", "network"),
     ("kernels", "edges", "network"),
+    ("kernels", "weights", "network"),
     ("kernels", "units", "edges", "network"),
+    ("kernels", "units", "weights", "network"),
 )
 
 
 def network_features(kernels: dict[str, float], plan: Plan) -> dict[str, float]:
     """The per-network fit's features of a plan: kernel-time sum (s), unit calls, edge
-    elements (each unit call's input plus output elements), and 1."""
+    elements (each unit call's input plus output elements), weight bytes (a unit timed alone
+    finds its weights in cache; inside a network, each call streams them again), and 1."""
     f = dict.fromkeys(NETWORK_TERMS, 0.0)
     f["network"] = 1.0
     for b in plan.blocks:
         f["kernels"] += kernels[kernel_key(b.unit)] * b.repeat
         f["units"] += b.repeat
         f["edges"] += unit_edges(b.unit) * b.repeat
+        f["weights"] += unit_weights(b.unit) * b.repeat
     return f
+
+
+def unit_weights(unit: Unit) -> float:
+    """Weight bytes one call of the unit reads (the cost model's eager weight traffic)."""
+    return kernel_features(unit)[FEATURES.index("weights")]
 
 
 def unit_edges(unit: Unit) -> int:
@@ -612,7 +624,9 @@ def calibration_networks() -> list[NetworkSpec]:
 
     From small to large, ShuffleNets of every Table 1 group count at three widths and
     MobileNet v1 at four widths and two resolutions, so the fit sees both families and
-    the whole range of sizes.
+    the whole range of sizes; then ``CALIBRATION_DRAWN`` networks drawn as
+    ``random_networks`` draws the held-out ones (other resolutions, depths, bottleneck
+    ratios: the fit must not extrapolate from 224x224 presets), from a seed of their own.
     """
     from ..model.rules import mobilenet_spec
     from ..model.rules import shufflenet_spec
@@ -623,7 +637,8 @@ def calibration_networks() -> list[NetworkSpec]:
         for g in gs
     ]
     specs += [mobilenet_spec(w) for w in (0.25, 0.5, 1.0)] + [mobilenet_spec(0.75, 160)]
-    return specs
+    taken = {s.arch_key() for s in specs}
+    return specs + _draw_networks(CALIBRATION_DRAWN, random.Random(CALIBRATION_SEED), taken)
 
 
 def default_space_units() -> list[Unit]:
@@ -809,7 +824,8 @@ class Predictor:
 
     def unit_s(self, unit: Unit) -> float:
         """Seconds one call of the unit adds to a network: its kernel time under the fitted
-        terms (``kernels`` x time + ``units`` + ``edges`` x its edge elements); cached."""
+        terms (``kernels`` x time + ``units`` + ``edges`` x its edge elements + ``weights`` x
+        its weight bytes); cached."""
         t = self._unit_s.get(unit)
         if t is None:
             terms = self.calib.terms
@@ -817,6 +833,7 @@ class Predictor:
                 terms.get("kernels", 1.0) * self.kernel_s(unit)
                 + terms.get("units", 0.0)
                 + terms.get("edges", 0.0) * unit_edges(unit)
+                + terms.get("weights", 0.0) * unit_weights(unit)
             )
             self._unit_s[unit] = t
         return t
@@ -876,13 +893,16 @@ def random_networks(n: int, seed: int = 0) -> list[NetworkSpec]:
     bottleneck ratio 0.2-0.5, resolution 96-256, shuffle on or off), the rest MobileNet v1
     (width 0.25-1.25, resolution 96-256). Same seed, same networks.
     """
-    import random
+    taken = {s.arch_key() for s in calibration_networks()}
+    return _draw_networks(n, random.Random(seed), taken)
 
+
+def _draw_networks(n: int, rng: random.Random, taken: set) -> list[NetworkSpec]:
+    """``n`` networks drawn with ``rng`` (see ``random_networks``) whose architectures are not
+    in ``taken`` (which grows)."""
     from ..model.rules import mobilenet_spec
     from ..model.rules import shufflenet_spec
 
-    rng = random.Random(seed)
-    taken = {s.arch_key() for s in calibration_networks()}
     out: list[NetworkSpec] = []
     while len(out) < n:
         res = rng.randrange(96, 257, 8)
@@ -1079,6 +1099,7 @@ def calibration_row(calib: Calibration, cache_dir: str | Path | None = None) -> 
         "scale": terms.get("kernels", 0.0),
         "per_unit_us": terms.get("units", 0.0) * 1e6,
         "per_mega_edge_us": terms.get("edges", 0.0) * 1e12,
+        "per_weight_mb_us": terms.get("weights", 0.0) * 1e12,
         "per_network_ms": terms.get("network", 0.0) * 1e3,
         "fit_max_rel_err": max(errors) if errors else None,
         "seconds": calib.seconds,

@@ -65,6 +65,7 @@ KEYS: dict[str, dict[str, str]] = {
         "scale": "factor on the summed kernel times",
         "per_unit_us": "cost per unit call (us)",
         "per_mega_edge_us": "cost per million elements entering and leaving units (us)",
+        "per_weight_mb_us": "cost per MB of weights a network streams per call (us)",
         "per_network_ms": "constant per network (ms)",
         "fit_max_rel_err": "largest relative error over the fit's networks",
         "seconds": "how long calibrating took (s)",
