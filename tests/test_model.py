@@ -90,7 +90,7 @@ def shufflenet_specs(draw):
 
 
 @pytest.mark.slow
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(shufflenet_specs())
 def test_random_shufflenet_module_matches_cost_model(spec):
     assert_module_matches_cost_model(spec)
