@@ -349,25 +349,25 @@ def time_kernels(
     once per kernel or network prepared and once per window.
     """
     import torch
-    from torch.utils.benchmark import Timer
 
     from ..model.nn import build_model
     from ..model.nn import example_input
     from .backends import BackendError
     from .backends import prepare
+    from .runner import block_size
+    from .runner import blocked_autorange
 
     make = _KERNELS[backend]
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     keep_freed_memory()
     try:
-        timers = {}
+        timers = {}  # key -> (callable, calls per block, fixed after the warm-up)
         with torch.inference_mode():
             for unit in units:
                 fn = make(unit, threads)
-                timer = Timer("fn()", globals={"fn": fn}, num_threads=threads)
-                timer.blocked_autorange(min_run_time=KERNEL_WARMUP)
-                timers[kernel_key(unit)] = timer
+                blocked_autorange(fn, KERNEL_WARMUP)
+                timers[kernel_key(unit)] = (fn, block_size(fn, window))
                 if progress:
                     progress(f"prepare {unit.kind}")
             for spec in networks:
@@ -376,9 +376,8 @@ def time_kernels(
                 except BackendError:
                     fn = None  # the backend cannot run it: no time, not in the fit
                 if fn is not None:
-                    timer = Timer("fn()", globals={"fn": fn}, num_threads=threads)
-                    timer.blocked_autorange(min_run_time=DEFAULT_WARMUP_TIME)
-                    timers[("network", spec.name)] = timer
+                    blocked_autorange(fn, DEFAULT_WARMUP_TIME)
+                    timers[("network", spec.name)] = (fn, block_size(fn, DEFAULT_WINDOW_TIME))
                 if progress:
                     progress(f"prepare {spec.name}")
             samples: dict = {k: [] for k in timers}
@@ -394,12 +393,13 @@ def time_kernels(
                     if not isinstance(key, tuple) and r not in kernel_rounds:
                         continue
                     length = DEFAULT_WINDOW_TIME if isinstance(key, tuple) else window
+                    fn, number = timers[key]
                     for _attempt in range(MAX_REDO + 1):
                         before = CpuLoad.sample()
-                        m = timers[key].blocked_autorange(min_run_time=length)
+                        median_s, _calls = blocked_autorange(fn, length, number)
                         if before.other_cores_busy() <= LOAD_THRESHOLD:
                             break
-                    samples[key].append(m.median)
+                    samples[key].append(median_s)
                     if progress:
                         progress(f"round {r + 1}/{rounds}")
     finally:
