@@ -214,8 +214,6 @@ def test_a_bundle_run_without_torch_agrees_with_onnxruntime_here(tmp_path, run_p
     import os
     import subprocess
 
-    from shufflenet_cli.measure.protocol import NOISY_FRACTION
-
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
@@ -257,14 +255,18 @@ def test_a_bundle_run_without_torch_agrees_with_onnxruntime_here(tmp_path, run_p
     assert here.returncode == 0, here.stderr
     rows = json.loads(here.stdout)
     assert [r["name"] for r in rows] == names
+    device = "onnxruntime@bare-venv"
     for row in rows:
-        device = "onnxruntime@bare-venv"
         assert row["latency_backend"] == device and row["latency_ms"] == row[f"latency_ms_{device}"]
-        there, spread_there = row["latency_ms"], row["latency_spread_ms"]
-        local, spread_local = row["latency_ms_onnxruntime"], row["latency_spread_ms_onnxruntime"]
-        # within the protocol's spread: the two IQRs together, or the noisy threshold
-        allowed = max(spread_there + spread_local, NOISY_FRACTION * min(there, local))
-        assert abs(there - local) <= allowed, (row["name"], there, local, allowed)
+        there, local = row["latency_ms"], row["latency_ms_onnxruntime"]
+        # Two processes minutes apart on a shared host differ by what the host does between
+        # them (25% seen, benchmarks/README.md); a wrong unit, batch or model is off by more.
+        assert 0.5 < there / local < 2.0, (row["name"], there, local)
+    # the ratio between the networks is what the runner must keep: each run times both
+    # networks interleaved, so a host slowdown scales both
+    ratio_there = rows[0]["latency_ms"] / rows[1]["latency_ms"]
+    ratio_here = rows[0]["latency_ms_onnxruntime"] / rows[1]["latency_ms_onnxruntime"]
+    assert abs(ratio_there / ratio_here - 1) < 0.35, (ratio_there, ratio_here)
 
 
 def test_profile_and_compare_label_latency_read_from_a_device(bundle, run_cli, tmp_path):
