@@ -107,8 +107,8 @@ def report(
       shufflenet-cli report --predict --out reports/predicted     # + plot i
       shufflenet-cli report --backend executorch --pair-dtypes fp32,int8
     """
-    from ..explore.compare import PAPER_PAIRS
     from ..explore.compare import as_backends
+    from ..explore.compare import paper_pair_networks
     from ..model.spec import unique_networks
     from ..present.report import breakdown_specs
     from ..present.report import build_report
@@ -121,7 +121,7 @@ def report(
     unique_networks([*specs, *extra])  # two architectures under one name: one-line error
     backends = latency_backends(backends, sources["latency_from"], latency)
     backends = as_backends(backends) if backends else []
-    pair_nets = [s for s in specs if any(s.name in pair for pair in PAPER_PAIRS)]
+    pair_nets = paper_pair_networks(specs)
     more = [d for d in dict.fromkeys(pair_dtypes) if d != protocol.dtype] if backends else []
     steps = protocol.steps(len(specs), len(backends)) + len(extra) if latency else 0
     steps += protocol.steps(len(pair_nets), len(backends)) * len(more) if latency else 0

@@ -90,6 +90,12 @@ class CompareResult:
     footer: list[str] = field(default_factory=list)
 
 
+def paper_pair_networks(specs: Sequence[NetworkSpec]) -> list[NetworkSpec]:
+    """The networks of ``specs`` that belong to one of the paper's pairs (``PAPER_PAIRS``)."""
+    names = {name for pair in PAPER_PAIRS for name in pair}
+    return [s for s in specs if s.name in names]
+
+
 def runtime_ratios(rows_by_dtype: dict[str, Sequence[dict]], backends: Sequence[str]) -> list[dict]:
     """The paper pairs' ShuffleNet / MobileNet latency ratio per runtime and dtype: one row per
     (pair, backend, dtype) from rows measured at each dtype (their ``latency_ms_<backend>``

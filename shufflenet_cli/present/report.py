@@ -36,6 +36,7 @@ from ..errors import UserError
 from ..explore.compare import PAPER_PAIRS
 from ..explore.compare import as_backends
 from ..explore.compare import pair_row
+from ..explore.compare import paper_pair_networks
 from ..explore.compare import runtime_ratios
 from ..explore.findings import latency_front
 from ..explore.findings import measured
@@ -221,7 +222,7 @@ def collect_report(
     if latency:
         # runtimes timed here, at the protocol's dtype (results files carry their own dtype)
         runtime = runtime_ratios({protocol.dtype: rows}, [b for b in backends if "@" not in b])
-        pair_specs = [s for s in specs if any(s.name in pair for pair in PAPER_PAIRS)]
+        pair_specs = paper_pair_networks(specs)
         for dtype in dict.fromkeys(pair_dtypes):
             if dtype == protocol.dtype or not (pair_specs and backends):
                 continue
