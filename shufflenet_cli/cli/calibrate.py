@@ -69,8 +69,9 @@ def calibrate(backends, threads, cache_dir, recalibrate, validate_n, seed, fmt, 
         for r in rows
     ] + [
         f"{validate_n} random networks (seed {seed}), none a calibration network, measured "
-        "with the latency protocol. 'measured': kernels the calibration lacked were timed on "
-        "demand first (as profile --predict does); 'regression': estimated (as search "
-        "screening does)."
+        "with the latency protocol's windows; each network's fastest window is compared with "
+        "its prediction (an undisturbed run's latency). 'measured': kernels the calibration "
+        "lacked were timed on demand first (as profile --predict does); 'regression': "
+        "estimated (as search screening does)."
     ]
     emit(validation, VALIDATION_COLUMNS, fmt, output, title="held-out accuracy", footer=footer)

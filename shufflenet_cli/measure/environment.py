@@ -22,6 +22,36 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
+def last_level_cache_bytes() -> int | None:
+    """Size of CPU 0's last-level cache in bytes (Linux sysfs), or None where unknown."""
+    best: tuple[int, int] | None = None
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        entries = sorted(os.listdir(base))
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            with open(f"{base}/{entry}/level", encoding="utf-8") as f:
+                level = int(f.read())
+            with open(f"{base}/{entry}/type", encoding="utf-8") as f:
+                kind = f.read().strip()
+            with open(f"{base}/{entry}/size", encoding="utf-8") as f:
+                text = f.read().strip()
+        except (OSError, ValueError):
+            continue
+        if kind == "Instruction" or not text:
+            continue
+        scale = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(text[-1], 1)
+        try:
+            size = int(text.rstrip("KMG")) * scale
+        except ValueError:
+            continue
+        if best is None or (level, size) > best:
+            best = (level, size)
+    return best[1] if best else None
+
+
 def cpu_count() -> int:
     """CPUs this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

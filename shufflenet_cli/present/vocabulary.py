@@ -65,7 +65,8 @@ KEYS: dict[str, dict[str, str]] = {
         "scale": "factor on the summed kernel times",
         "per_unit_us": "cost per unit call (us)",
         "per_mega_edge_us": "cost per million elements entering and leaving units (us)",
-        "per_weight_mb_us": "cost per MB of weights a network streams per call (us)",
+        "per_streamed_mb_us": "cost per MB of weights a network reads from memory, when they "
+        "exceed the last-level cache (us)",
         "per_network_ms": "constant per network (ms)",
         "fit_max_rel_err": "largest relative error over the fit's networks",
         "seconds": "how long calibrating took (s)",
@@ -73,15 +74,17 @@ KEYS: dict[str, dict[str, str]] = {
         "onnxruntime": "ONNX Runtime version of the calibration (null for eager)",
         "cache": "the calibration's cache file",
         "prediction": "measured (kernels calibration lacked timed first) or regression",
-        "within_5": "share of networks predicted within 5% of measured",
-        "within_10": "share of networks predicted within 10% of measured",
+        "within_5": "share of networks predicted within 5% of measured (fastest window)",
+        "within_10": "share of networks predicted within 10% of measured (fastest window)",
         "rmse_ms": "root mean square error of the predictions (ms)",
         "mean_abs_rel": "mean absolute relative error",
         "spearman": "Spearman's rank correlation of predicted and measured",
         "kernels_measured": "kernels timed on demand during validation",
         "calibration_s": "how long calibrating took (s)",
-        "rows": "per validated network: name, family, latency_ms, latency_spread_ms, "
-        "latency_predicted_ms, latency_model_ms (regression for missing kernels), units",
+        "rows": "per validated network: name, family, latency_ms (its fastest window, what "
+        "the predictor predicts), latency_median_ms, latency_spread_ms, latency_predicted_ms, "
+        "latency_model_ms (regression for missing kernels), units",
+        "latency_median_ms": "median of the network's windows, as `profile` reports (ms)",
         "latency_model_ms": "predicted latency with missing kernels from the regression (ms)",
         "units": "unit calls in the network",
     },
