@@ -7,14 +7,12 @@ too, so no test reads or writes the user's real cache. Tests that time kernels a
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 
 from shufflenet_cli.measure import predictor as P
 from shufflenet_cli.model.cost import unit_cost
 from shufflenet_cli.model.plan import build_plan
-from shufflenet_cli.model.plan import unit_layers
 from shufflenet_cli.model.rules import mobilenet_spec
 from shufflenet_cli.model.rules import shufflenet_spec
 
@@ -59,19 +57,13 @@ def test_kernel_key_round_trips_every_unit_of_both_families():
 
 def test_prediction_reproduces_stored_kernel_values(tmp_path):
     spec = shufflenet_spec(8, 0.5)
-    terms = {"kernels": 1.07, "units": -3e-6, "edges": 1e-10, "network": 2e-4}
+    terms = {"kernels": 1.07, "streamed": 0.0, "network": 2e-4}
     calib = _synthetic([spec], terms=terms)
     P.save_calibration(calib, tmp_path)
     stored = json.loads(P.cache_path(calib.fingerprint, tmp_path).read_text())
     plan = build_plan(spec)
     kernel_sum = sum(stored["kernels"][P.kernel_key(b.unit)] * b.repeat for b in plan.blocks)
-    units = sum(b.repeat for b in plan.blocks)
-    edges = sum(
-        (math.prod(unit_layers(b.unit)[0].in_shape) + math.prod(unit_layers(b.unit)[-1].out_shape))
-        * b.repeat
-        for b in plan.blocks
-    )
-    expected = (1.07 * kernel_sum - 3e-6 * units + 1e-10 * edges + 2e-4) * 1e3
+    expected = (1.07 * kernel_sum + 2e-4) * 1e3
     got = P.predict_latency(spec, "eager", 1, cache_dir=tmp_path, measure_missing=False)
     assert got == pytest.approx(expected, rel=1e-12)
     assert P.Predictor.load("eager", 1, cache_dir=tmp_path).calibrated(plan.blocks[2].unit)
@@ -113,36 +105,28 @@ def test_stale_cache_is_never_used(tmp_path, monkeypatch):
 
 def test_fit_network_terms_recovers_known_terms_and_drops_unsupported_ones():
     feats = [
-        {"kernels": k, "units": u, "edges": e, "streamed": 0.0, "network": 1.0}
-        for k, u, e in [
-            (0.004, 16, 2e6),
-            (0.009, 20, 3e6),
-            (0.013, 17, 5e6),
-            (0.021, 20, 4e6),
-            (0.030, 13, 9e6),
-            (0.017, 25, 7e6),
-            (0.008, 11, 1e6),
+        {"kernels": k, "streamed": w, "network": 1.0}
+        for k, w in [
+            (0.004, 0.0),
+            (0.009, 0.0),
+            (0.013, 4e7),
+            (0.021, 0.0),
+            (0.030, 0.0),
+            (0.017, 5e7),
+            (0.008, 0.0),
         ]
     ]
-    measured = [1.1 * f["kernels"] + 5e-6 * f["units"] + 1e-4 for f in feats]
+    measured = [1.1 * f["kernels"] + 1e-4 for f in feats]
     terms = P.fit_network_terms(feats, measured)
     assert terms["kernels"] == pytest.approx(1.1, rel=1e-6)
-    assert terms["units"] == pytest.approx(5e-6, rel=1e-6)
     assert terms["network"] == pytest.approx(1e-4, rel=1e-6)
-    assert terms["edges"] == 0.0  # a term that does not help is left out
+    assert terms["streamed"] == 0.0  # a term that does not help is left out
     # a pure scale: only the kernels term
     scaled = P.fit_network_terms(feats, [0.9 * f["kernels"] for f in feats])
-    assert scaled == {
-        "kernels": pytest.approx(0.9),
-        "units": 0.0,
-        "edges": 0.0,
-        "streamed": 0.0,
-        "network": 0.0,
-    }
-    # a cost per element at the units' edges on top of the kernels is found
-    reordered = [1.05 * f["kernels"] + 2e-10 * f["edges"] + 3e-4 for f in feats]
-    terms = P.fit_network_terms(feats, reordered)
-    assert terms["edges"] == pytest.approx(2e-10, rel=1e-3)
+    assert scaled == {"kernels": pytest.approx(0.9), "streamed": 0.0, "network": 0.0}
+    # a negative fixed cost is not physical: the set with it is passed over
+    negative = [1.2 * f["kernels"] - 5e-4 for f in feats]
+    assert P.fit_network_terms(feats, negative)["network"] == 0.0
 
 
 def test_weights_beyond_the_last_level_cache_are_streamed_and_fitted():
@@ -167,7 +151,7 @@ def test_weights_beyond_the_last_level_cache_are_streamed_and_fitted():
     assert extra == pytest.approx(2e-11 * weight_bytes[1] * 1e3)
     # and the fit finds it when networks over the cache run slower than their kernels
     feats = [
-        {"kernels": k, "units": 20, "edges": 1e6, "streamed": w, "network": 1.0}
+        {"kernels": k, "streamed": w, "network": 1.0}
         for k, w in [(0.004, 0), (0.009, 0), (0.013, 4e7), (0.021, 0), (0.030, 0), (0.017, 5e7)]
     ]
     measured = [0.95 * f["kernels"] + 3e-11 * f["streamed"] for f in feats]

@@ -22,19 +22,19 @@ unit's ONNX graph (built from the plan, the node types torch's exporter writes),
 I/O binding. In the same rounds, calibration networks are timed whole and the per-network
 terms are fitted (relative least squares):
 
-    latency = kernels * sum(repeat * kernel) + units * unit calls
-              + edges * elements in and out of each unit
+    latency = kernels * sum(repeat * kernel)
               + streamed * weight bytes, if they exceed the last-level cache + network
 
-``units`` and ``edges`` absorb what an isolated kernel pays that a unit inside a network does
-not, or the reverse; ``kernels`` what cache state changes at the scale of a network.
+``kernels`` is what cache state and call overhead change at the scale of a network.
 ``streamed``: a kernel timed alone finds its weights in cache; inside a network whose weights
 do not fit in the last-level cache, every unit reads them from memory again on each run (on
 the test host, wide ShuffleNets at low resolution with 33-40 MB of weights ran 13-27% above
-their kernel sum; networks under the 32 MB cache did not). A term per weight byte for every
-network was tried and left out: it made held-out networks' error worse on three
-calibrations (benchmarks/README.md). Which terms are used is chosen by leave-one-out
-error over the calibration networks, so a term the data do not support is left out.
+their kernel sum; networks under the 32 MB cache did not). ``network``: a fixed cost per run.
+Which terms are used is chosen by leave-one-out error over the calibration networks, and
+``streamed`` and ``network`` must come out non-negative, so a term the data do not support is
+left out. Terms per unit call, per element crossing a unit's edges and per weight byte of
+every network were tried and dropped: on the same calibrations they fitted the calibration
+networks' noise and made the held-out networks' error worse (benchmarks/README.md).
 
 Kernels a network needs that were not calibrated are measured on demand and added to the cache
 (``Predictor.ensure``); where measuring is not wanted (search screening), a regression over the
@@ -527,32 +527,25 @@ def fit_kernel_model(kernels: dict[str, float]) -> list[float]:
     )
 
 
-NETWORK_TERMS = ("kernels", "units", "edges", "streamed", "network")
+NETWORK_TERMS = ("kernels", "streamed", "network")
 TERM_CHOICES = (
     ("kernels",),
+    ("kernels", "streamed"),
     ("kernels", "network"),
-    ("kernels", "units", "network"),
-    ("kernels", "edges", "network"),
-    ("kernels", "units", "edges", "network"),
     ("kernels", "streamed", "network"),
-    ("kernels", "units", "edges", "streamed", "network"),
 )
 
 
 def network_features(
     kernels: dict[str, float], plan: Plan, llc_bytes: int | None = None
 ) -> dict[str, float]:
-    """The per-network fit's features of a plan: kernel-time sum (s), unit calls, edge
-    elements (each unit call's input plus output elements), streamed weight bytes
+    """The per-network fit's features of a plan: kernel-time sum (s), streamed weight bytes
     (``streamed_bytes``) and 1."""
-    f = dict.fromkeys(NETWORK_TERMS, 0.0)
-    f["network"] = 1.0
-    for b in plan.blocks:
-        f["kernels"] += kernels[kernel_key(b.unit)] * b.repeat
-        f["units"] += b.repeat
-        f["edges"] += unit_edges(b.unit) * b.repeat
-    f["streamed"] = streamed_bytes(plan, llc_bytes)
-    return f
+    return {
+        "kernels": sum(kernels[kernel_key(b.unit)] * b.repeat for b in plan.blocks),
+        "streamed": streamed_bytes(plan, llc_bytes),
+        "network": 1.0,
+    }
 
 
 def streamed_bytes(plan: Plan, llc_bytes: int | None) -> float:
@@ -563,13 +556,6 @@ def streamed_bytes(plan: Plan, llc_bytes: int | None) -> float:
         return 0.0
     weights = 4.0 * sum(unit_cost(b.unit).weights_eager * b.repeat for b in plan.blocks)
     return weights if weights > llc_bytes else 0.0
-
-
-def unit_edges(unit: Unit) -> int:
-    """Elements entering and leaving one call of the unit (batch 1)."""
-    layers = unit_layers(unit)
-    first, last = layers[0], layers[-1]
-    return math.prod(first.in_shape) + math.prod(last.out_shape)
 
 
 def _solve(features: Sequence[dict], measured: Sequence[float], terms) -> dict[str, float]:
@@ -587,8 +573,9 @@ def fit_network_terms(features: Sequence[dict], measured_s: Sequence[float]) -> 
     """Coefficients of the per-network terms (``NETWORK_TERMS``), by relative least squares.
 
     Of ``TERM_CHOICES``, the set with the smallest leave-one-out mean relative error over
-    the networks is fitted on all of them; terms left out are 0. With fewer than five
-    networks only ``kernels`` (a scale) is fitted.
+    the networks whose fit on all of them has no negative term (a network cannot run faster
+    for streaming its weights, nor have a negative fixed cost) is fitted; terms left out
+    are 0. With fewer than five networks only ``kernels`` (a scale) is fitted.
     """
     n = len(measured_s)
     best, best_err = ("kernels",), math.inf
@@ -602,6 +589,9 @@ def fit_network_terms(features: Sequence[dict], measured_s: Sequence[float]) -> 
             pred = sum(coef[t] * features[i][t] for t in terms)
             errors.append(abs(pred / measured_s[i] - 1))
         err = sum(errors) / n
+        whole = _solve(features, measured_s, terms)
+        if any(whole[t] < 0 for t in terms if t != "kernels"):
+            continue
         if err < best_err - 1e-4:  # a bigger set must do better, not merely as well
             best, best_err = terms, err
     coef = _solve(features, measured_s, best)
@@ -922,16 +912,11 @@ class Predictor:
         return t
 
     def unit_s(self, unit: Unit) -> float:
-        """Seconds one call of the unit adds to a network: its kernel time under the fitted
-        terms (``kernels`` x time + ``units`` + ``edges`` x its edge elements); cached."""
+        """Seconds one call of the unit adds to a network: its kernel time times the fitted
+        ``kernels`` scale; cached."""
         t = self._unit_s.get(unit)
         if t is None:
-            terms = self.calib.terms
-            t = (
-                terms.get("kernels", 1.0) * self.kernel_s(unit)
-                + terms.get("units", 0.0)
-                + terms.get("edges", 0.0) * unit_edges(unit)
-            )
+            t = self.calib.terms.get("kernels", 1.0) * self.kernel_s(unit)
             self._unit_s[unit] = t
         return t
 
@@ -1200,8 +1185,6 @@ def calibration_row(calib: Calibration, cache_dir: str | Path | None = None) -> 
         "networks": len(calib.networks),
         "terms": ", ".join(t for t in NETWORK_TERMS if terms.get(t)),
         "scale": terms.get("kernels", 0.0),
-        "per_unit_us": terms.get("units", 0.0) * 1e6,
-        "per_mega_edge_us": terms.get("edges", 0.0) * 1e12,
         "per_streamed_mb_us": terms.get("streamed", 0.0) * 1e12,
         "per_network_ms": terms.get("network", 0.0) * 1e3,
         "fit_max_rel_err": max(errors) if errors else None,

@@ -299,8 +299,6 @@ CALIBRATION_COLUMNS = [
     Column("networks", "fit networks"),
     Column("terms", "fitted terms", justify="left"),
     Column("scale", "x kernels", decimals(3)),
-    Column("per_unit_us", "per unit (us)", decimals(1)),
-    Column("per_mega_edge_us", "per M edge elements (us)", decimals(1)),
     Column("per_streamed_mb_us", "streamed (us/MB)", decimals(1)),
     Column("per_network_ms", "per network (ms)", decimals(3)),
     Column("fit_max_rel_err", "fit max err", lambda v, r: "-" if v is None else f"{v:.0%}"),

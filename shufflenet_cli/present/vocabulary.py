@@ -63,8 +63,6 @@ KEYS: dict[str, dict[str, str]] = {
         "networks": "networks timed whole for the fit (calibration) or validated",
         "terms": "per-network terms kept by the fit",
         "scale": "factor on the summed kernel times",
-        "per_unit_us": "cost per unit call (us)",
-        "per_mega_edge_us": "cost per million elements entering and leaving units (us)",
         "per_streamed_mb_us": "cost per MB of weights a network reads from memory, when they "
         "exceed the last-level cache (us)",
         "per_network_ms": "constant per network (ms)",
