@@ -84,13 +84,13 @@ from .protocol import LOAD_THRESHOLD
 from .protocol import MAX_REDO
 
 FORMAT = 4  # bump when the cache's meaning changes: older files are then stale
-CALIBRATION_DRAWN = 12  # random networks among the calibration networks
+CALIBRATION_DRAWN = 10  # random networks among the calibration networks
 CALIBRATION_SEED = "calibration"  # their seed (validation draws from integer seeds)
 PREDICTABLE_BACKENDS = ("eager", "onnxruntime")
 KERNEL_ROUNDS = 8
 NETWORK_WINDOWS = 10  # windows per whole network (calibration and held-out alike)
 KERNEL_WINDOW = 0.012  # seconds per kernel per round
-KERNEL_WARMUP = 0.02
+KERNEL_WARMUP = 0.01
 UNIT_KINDS = ("conv_bn_relu", "maxpool", "shufflenet_unit", "dw_separable", "globalpool", "fc")
 FEATURES = (
     *(f"unit_{k}" for k in UNIT_KINDS),  # one per kernel call, by kind
