@@ -463,6 +463,8 @@ def time_kernels(
     finally:
         torch.set_num_threads(previous)
     call = quiet_time(samples.pop(CALL_KEY)) if CALL_KEY in samples else 0.0
+    # a kernel is never taken below a tenth of its time: the empty call is a few us, so only
+    # a mismeasured window could bring a kernel near it, and a zero would hide the unit
     kernels = {
         k: max(quiet_time(v) - call, 0.1 * quiet_time(v))
         for k, v in samples.items()
