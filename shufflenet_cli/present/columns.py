@@ -292,18 +292,18 @@ def predicted_columns(backends: Sequence[str]) -> list[Column]:
     ]
 
 
-CALIBRATION_COLUMNS = [
-    Column("backend", "backend", justify="left"),
-    Column("threads", "threads"),
+CALIBRATION_COLUMNS = [  # at 80 columns: the backend, the fit and its error come first
+    Column("backend", "backend", justify="left", priority=ESSENTIAL),
+    Column("threads", "threads", priority=EXTRA),
     Column("kernels", "kernels"),
-    Column("networks", "fit networks"),
-    Column("terms", "fitted terms", justify="left"),
+    Column("networks", "fit networks", priority=EXTRA),
+    Column("terms", "fitted terms", justify="left", priority=EXTRA),  # the 3 below say it
     Column("scale", "x kernels", decimals(3)),
     Column("per_streamed_mb_us", "streamed (us/MB)", decimals(1)),
     Column("per_network_ms", "per network (ms)", decimals(3)),
     Column("fit_max_rel_err", "fit max err", lambda v, r: "-" if v is None else f"{v:.0%}"),
     Column("seconds", "took (s)", decimals(0)),
-    Column("cache", "cache file", justify="left"),
+    Column("cache", "cache file", justify="left", priority=EXTRA),
 ]
 VALIDATION_COLUMNS = [
     Column("backend", "backend", justify="left"),
