@@ -194,25 +194,32 @@ def _eager_kernel(unit: Unit, threads: int) -> Callable[[], object]:
 def _onnxruntime_kernel(unit: Unit, threads: int) -> Callable[[], object]:
     import numpy as np
 
+    x = np.random.default_rng(0).standard_normal(_unit_input_shape(unit), dtype=np.float32)
+    return _bound_session(unit_onnx(unit), x, threads)
+
+
+def _bound_session(model: bytes, x, threads: int) -> Callable[[], object]:
+    """A call of an ONNX model (input "x", output "y") on the CPU provider at ``threads``,
+    its input and output bound once: no allocation or copy per call, the model alone."""
+    import numpy as np
+
     try:
         import onnxruntime as ort
     except ImportError:
         raise UserError(
             "backend: onnxruntime is not installed (pip install 'shufflenet-cli[onnx]')"
         ) from None
-    model = unit_onnx(unit)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads  # as measure.backends does for whole networks
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-    x = np.random.default_rng(0).standard_normal(_unit_input_shape(unit), dtype=np.float32)
     (out,) = session.run(None, {"x": x})
     y = np.empty_like(out)
-    binding = session.io_binding()  # no allocation or copy per call: the kernel alone
+    binding = session.io_binding()
     binding.bind_cpu_input("x", x)
     binding.bind_output("y", "cpu", 0, np.float32, y.shape, y.ctypes.data)
 
-    def run(x=x, y=y):  # x and y stay alive as long as the kernel: ORT reads and writes them
+    def run(x=x, y=y):  # x and y stay alive as long as the call: ORT reads and writes them
         session.run_with_iobinding(binding)
 
     return run
@@ -226,7 +233,6 @@ def _onnxruntime_empty_call(threads: int) -> Callable[[], object]:
     the kernels are: what every kernel timed alone pays and a unit inside a network does
     not (the network pays it once)."""
     import numpy as np
-    import onnxruntime as ort
     from onnx import TensorProto
     from onnx import helper
 
@@ -236,22 +242,7 @@ def _onnxruntime_empty_call(threads: int) -> Callable[[], object]:
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(
-        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
-    x = np.zeros((1, 1), dtype=np.float32)
-    y = np.empty_like(x)
-    binding = session.io_binding()
-    binding.bind_cpu_input("x", x)
-    binding.bind_output("y", "cpu", 0, np.float32, y.shape, y.ctypes.data)
-
-    def run(x=x, y=y):
-        session.run_with_iobinding(binding)
-
-    return run
+    return _bound_session(model.SerializeToString(), np.zeros((1, 1), dtype=np.float32), threads)
 
 
 # A backend's empty call, timed beside its kernels and taken off each (eager has none worth
