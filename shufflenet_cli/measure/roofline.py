@@ -3,8 +3,9 @@
 Calibration (once per machine, thread count and torch version; cached as JSON under
 ``$XDG_CACHE_HOME/shufflenet-cli`` or ``~/.cache/shufflenet-cli``):
 
-* peak compute: the best GFLOP/s of several large fp32 matrix multiplies (torch) and a large
-  1x1 convolution (eager, and ONNX Runtime where installed) at the thread count;
+* peak compute: the best GFLOP/s of several large fp32 matrix multiplies (torch) and 1x1
+  convolutions of pointwise-layer shapes (eager, and ONNX Runtime where installed) at the
+  thread count, timed round-robin in a few rounds so that a burst of load slows one round only;
 * bandwidth: GB/s at working-set sizes from cache to memory, the better of a tensor copy (read
   + write, one call per copy) and a read of the same bytes many times over inside one call (a
   sum over a stride-0 expanded view), which keeps per-call overhead out of the cache figures.
@@ -45,10 +46,16 @@ TRAFFIC_BY_BACKEND = {
     "compile": "fused",
     "onnxruntime": "fused",
 }
-CALIBRATION_VERSION = 4  # bump when the calibration's method changes: old caches are ignored
+CALIBRATION_VERSION = 5  # bump when the calibration's method changes: old caches are ignored
 WORKING_SETS = (16 << 10, 128 << 10, 1 << 20, 8 << 20, 64 << 20)  # bytes moved per copy
 QUICK_WORKING_SETS = (16 << 10, 1 << 20, 16 << 20)
 MATMUL_SIZES = {False: (512, 1024, 2048), True: (512,)}  # n of the n x n matmuls, by quick
+# (channels, height = width) of the 1x1 convolutions timed for the peak, by quick: the shapes
+# of MobileNet's and ShuffleNet's pointwise layers, where a library's best blocking may differ
+CONV_SHAPES = {False: ((512, 28), (512, 14), (1024, 7), (128, 56)), True: ((512, 28),)}
+# the compute kernels are timed round-robin in this many rounds, each kernel's best round kept:
+# a burst of another tenant's load (seconds long) then slows one round, not the peak
+PEAK_ROUNDS = {False: 3, True: 1}
 
 
 def cache_dir() -> Path:
@@ -69,11 +76,13 @@ def _timeit(stmt_fn, min_run_time: float, threads: int) -> float:
 
 
 def calibration_steps(quick: bool = False) -> int:
-    """How many timed kernels ``calibrate`` runs (each one a ``progress`` call): matmuls, two
-    1x1 convolutions (eager, ONNX Runtime; one step even where ORT is missing), and a copy and
-    a read per working-set size."""
+    """How many timed kernels ``calibrate`` runs (each one a ``progress`` call): the compute
+    kernels (matmuls and 1x1 convolutions on eager and ONNX Runtime, one step per backend
+    where ORT is missing) in ``PEAK_ROUNDS`` rounds, then a copy and a read per working-set
+    size."""
     sizes = QUICK_WORKING_SETS if quick else WORKING_SETS
-    return len(MATMUL_SIZES[quick]) + 2 + 2 * len(sizes)
+    compute = len(MATMUL_SIZES[quick]) + 2 * len(CONV_SHAPES[quick])
+    return PEAK_ROUNDS[quick] * compute + 2 * len(sizes)
 
 
 def cached_calibration(threads: int = 1, quick: bool = False) -> dict | None:
@@ -144,14 +153,7 @@ def calibrate(
     torch.set_num_threads(threads)
     run_time = 0.05 if quick else 0.3
     try:
-        peak_by_kernel = {}
-        for n in MATMUL_SIZES[quick]:
-            a, b = torch.randn(n, n), torch.randn(n, n)
-            out = torch.empty(n, n)
-            t = _timeit(lambda a=a, b=b, out=out: torch.mm(a, b, out=out), run_time, threads)
-            peak_by_kernel[f"matmul {n} (torch)"] = 2 * n**3 / t / 1e9
-            step(f"matmul {n}")
-        peak_by_kernel.update(_conv_peaks(threads, run_time, step))
+        peak_by_kernel = _peaks(threads, quick, run_time, step)
         peak = max(peak_by_kernel.values())  # the best any kernel here attains
         copy_gbs, read_gbs = {}, {}
         for size in QUICK_WORKING_SETS if quick else WORKING_SETS:
@@ -186,28 +188,54 @@ def calibrate(
     return result
 
 
-def _conv_peaks(threads: int, run_time: float, step: Callable[[str], None]) -> dict[str, float]:
-    """GFLOP/s of a large 1x1 convolution (512 to 512 channels, 28x28) on the backends whose
-    kernels differ from torch's matmul and that prepare in a second (eager oneDNN, ONNX
-    Runtime's MLAS where installed): a backend must not beat the peak its bound assumes."""
+def _peak_kernels(threads: int, quick: bool) -> dict:
+    """The compute kernels timed for the peak, by name: (callable, FLOPs per call).
+
+    Large fp32 matrix multiplies (torch), and 1x1 convolutions of ``CONV_SHAPES`` on the
+    backends whose kernels differ from torch's matmul and that prepare in a second (eager
+    oneDNN, ONNX Runtime's MLAS where installed): a backend must not beat the peak its bound
+    assumes. A backend that is not installed maps to None."""
     import torch
 
     from .backends import BackendError
     from .backends import prepare
 
-    conv = torch.nn.Conv2d(512, 512, 1, bias=False).eval()
-    x = torch.randn(1, 512, 28, 28)
-    flops = 2 * 512 * 512 * 28 * 28
-    peaks = {}
+    kernels = {}
+    for n in MATMUL_SIZES[quick]:
+        a, b, out = torch.randn(n, n), torch.randn(n, n), torch.empty(n, n)
+        kernels[f"matmul {n}"] = (lambda a=a, b=b, out=out: torch.mm(a, b, out=out), 2 * n**3)
     for backend in ("eager", "onnxruntime"):
-        try:
-            fn = prepare(conv, x, backend, threads)
-        except BackendError:
-            step(f"conv1x1 ({backend} not installed)")
-            continue  # onnxruntime not installed: its kernels are not used anywhere either
-        with torch.inference_mode():
-            peaks[f"conv1x1 512x28x28 ({backend})"] = flops / _timeit(fn, run_time, threads) / 1e9
-        step(f"conv1x1 ({backend})")
+        for channels, size in CONV_SHAPES[quick]:
+            conv = torch.nn.Conv2d(channels, channels, 1, bias=False).eval()
+            x = torch.randn(1, channels, size, size)
+            name = f"conv1x1 {channels}x{size}x{size} ({backend})"
+            try:
+                kernels[name] = (prepare(conv, x, backend, threads), 2 * channels**2 * size**2)
+            except BackendError:
+                kernels[name] = None  # onnxruntime not installed: its kernels are unused too
+    return kernels
+
+
+def _peaks(
+    threads: int, quick: bool, run_time: float, step: Callable[[str], None]
+) -> dict[str, float]:
+    """GFLOP/s of each compute kernel (``_peak_kernels``): its best of ``PEAK_ROUNDS`` rounds,
+    the kernels timed round-robin within each round for ``run_time / rounds`` apiece."""
+    import torch
+
+    kernels = _peak_kernels(threads, quick)
+    rounds = PEAK_ROUNDS[quick]
+    peaks: dict[str, float] = {}
+    for _ in range(rounds):
+        for name, kernel in kernels.items():
+            if kernel is None:
+                step(f"{name}: not installed")
+                continue
+            fn, flops = kernel
+            with torch.inference_mode():
+                gflops = flops / _timeit(fn, run_time / rounds, threads) / 1e9
+            peaks[name] = max(gflops, peaks.get(name, 0.0))
+            step(name)
     return peaks
 
 
