@@ -68,7 +68,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..files import write_atomic
 from ..model.cost import layer_cost
-from ..model.cost import unit_cost
+from ..model.cost import plan_cost
 from ..model.plan import Plan
 from ..model.plan import Unit
 from ..model.plan import build_plan
@@ -547,7 +547,7 @@ def streamed_bytes(plan: Plan, llc_bytes: int | None) -> float:
     others' since the last run), else none; none where the cache size is unknown."""
     if not llc_bytes:
         return 0.0
-    weights = 4.0 * sum(unit_cost(b.unit).weights_eager * b.repeat for b in plan.blocks)
+    weights = 4.0 * plan_cost(plan).weights_eager
     return weights if weights > llc_bytes else 0.0
 
 
@@ -839,6 +839,7 @@ class Predictor:
         self.cache_dir = cache_dir
         self.measure_missing = measure_missing
         self._unit_s: dict[Unit, float] = {}
+        self._run_s: dict[int, tuple] = {}  # id(run) -> (run, seconds): the run kept alive
         self.measured_on_demand = 0
 
     @property
@@ -890,6 +891,7 @@ class Predictor:
         """Add measured kernel times (``{kernel_key: seconds}``) and save the cache."""
         self.calib.kernels.update(kernels)
         self._unit_s.clear()
+        self._run_s.clear()
         save_calibration(self.calib, self.cache_dir)
         self.measured_on_demand += len(kernels)
 
@@ -913,12 +915,22 @@ class Predictor:
             self._unit_s[unit] = t
         return t
 
+    def _run_seconds(self, run) -> float:
+        """Seconds a run of plan blocks adds (``unit_s`` times repeats), once per run object."""
+        hit = self._run_s.get(id(run))
+        if hit is None:
+            if len(self._run_s) >= 65536:  # a long session of one-off runs (MobileNets)
+                self._run_s.clear()
+            hit = (run, sum(self.unit_s(b.unit) * b.repeat for b in run))
+            self._run_s[id(run)] = hit
+        return hit[1]
+
     def plan_ms(self, plan: Plan) -> float:
         """Predicted latency (ms) of a plan from the values at hand (never measures)."""
         terms = self.calib.terms
         total = terms.get("network", 0.0)
-        for block in plan.blocks:
-            total += self.unit_s(block.unit) * block.repeat
+        for run in plan.runs:
+            total += self._run_seconds(run)
         if terms.get("streamed"):
             total += terms["streamed"] * streamed_bytes(plan, self.calib.fingerprint["llc_bytes"])
         return total * 1e3

@@ -123,7 +123,24 @@ def block_cost(unit: Unit, repeat: int) -> LayerCost:
 
 def plan_cost(plan: Plan) -> LayerCost:
     """Sum of the costs of every layer of a plan (repeated units counted ``repeat`` times)."""
-    return LayerCost(*map(sum, zip(*(block_cost(b.unit, b.repeat) for b in plan.blocks))))
+    cost = plan.memo.get("cost")
+    if cost is None:
+        runs = plan.runs
+        if len(runs) == 1:
+            cost = _run_cost(runs[0])
+        else:
+            cost = LayerCost(*map(sum, zip(*map(_run_cost, runs))))
+        plan.memo["cost"] = cost
+    return cost
+
+
+def _run_cost(run) -> LayerCost:
+    """A run of blocks' cost, kept in the run's memo (computed once per run object)."""
+    cost = run.memo.get("cost")
+    if cost is None:
+        cost = LayerCost(*map(sum, zip(*(block_cost(b.unit, b.repeat) for b in run))))
+        run.memo["cost"] = cost
+    return cost
 
 
 def traffic_bytes(

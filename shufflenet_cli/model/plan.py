@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -120,12 +121,31 @@ class PlacedLayer:
         return ".".join(p for p in (self.stage, self.unit, self.layer.name) if p)
 
 
+class BlockRun(tuple):
+    """Consecutive blocks of a plan that one cached call built (the stem, a stage, the head),
+    so that equal runs in different plans are one object. ``memo`` holds what consumers
+    derive from the run (``cost.plan_cost`` keeps its cost there), computed once per run
+    rather than once per plan: a search sums thousands of plans made of the same runs."""
+
+    @property
+    def memo(self) -> dict:
+        """Values derived from this run, by the consumer's key."""
+        return self.__dict__
+
+
 @dataclass(frozen=True)
 class Plan:
-    """The layer plan of one network."""
+    """The layer plan of one network: ``blocks`` in order; ``runs`` the same blocks grouped
+    by the cached call that built them (their concatenation is ``blocks``)."""
 
     spec: NetworkSpec
     blocks: tuple[PlanBlock, ...]
+    runs: tuple[BlockRun, ...] = ()
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # as BlockRun.memo
+
+    def __post_init__(self):
+        if not self.runs:
+            object.__setattr__(self, "runs", (BlockRun(self.blocks),))
 
     def layers(self) -> Iterator[PlacedLayer]:
         """Every layer of the network in execution order, repeated units expanded."""
@@ -284,58 +304,72 @@ def build_plan(spec: NetworkSpec) -> Plan:
         ['conv1', 'maxpool', 'stage2', 'stage3', 'stage4', 'globalpool', 'fc']
     """
     if isinstance(spec, ShuffleNetSpec):
-        return Plan(spec, _shufflenet_blocks(spec))
+        runs = _shufflenet_runs(spec)
+        return Plan(spec, sum(runs, ()), runs)
     if isinstance(spec, MobileNetSpec):
         return Plan(spec, tuple(_mobilenet_blocks(spec)))
     raise TypeError(f"not a network spec: {spec!r}")
 
 
-def _shufflenet_blocks(spec: ShuffleNetSpec) -> tuple[PlanBlock, ...]:
-    # A list, not a generator: plans are built once per search candidate, so this is hot.
-    size = (spec.resolution, spec.resolution)
-    stem = Unit("conv_bn_relu", spec.in_channels, spec.stem_channels, size, stride=2)
-    blocks = [PlanBlock("conv1", 0, 1, stem)]
-    size = stem.out_size
-    pool = Unit("maxpool", spec.stem_channels, spec.stem_channels, size, stride=2)
-    blocks.append(PlanBlock("maxpool", 0, 1, pool))
-    size = pool.out_size
+def _shufflenet_runs(spec: ShuffleNetSpec) -> tuple[BlockRun, ...]:
+    # Plans are built once per search candidate, so this is hot: the stem, each stage and the
+    # head are built by cached functions of what they depend on (a grid repeats them often).
+    stem, size = _stem_blocks(spec.in_channels, spec.stem_channels, spec.resolution)
+    runs = [stem]
     cin = spec.stem_channels
     for i, st in enumerate(spec.stages):
-        name = f"stage{i + 2}"
-        mid = st.bottleneck_channels
         first_groups = st.groups if (i > 0 or spec.first_pointwise_grouped) else 1
-        first = Unit(
-            "shufflenet_unit",
-            cin,
-            st.out_channels,
-            size,
-            2,
-            st.groups,
-            first_groups,
-            mid,
-            spec.shuffle,
-        )
-        blocks.append(PlanBlock(name, 1, 1, first))
-        size = first.out_size
-        if st.units > 1:
-            rest = Unit(
-                "shufflenet_unit",
-                st.out_channels,
-                st.out_channels,
-                size,
-                1,
-                st.groups,
-                st.groups,
-                mid,
-                spec.shuffle,
-            )
-            blocks.append(PlanBlock(name, 2, st.units - 1, rest))
+        stage, size = _stage_blocks(i + 2, cin, size, st, first_groups, spec.shuffle)
+        runs.append(stage)
         cin = st.out_channels
-    blocks.append(PlanBlock("globalpool", 0, 1, Unit("globalpool", cin, cin, size)))
-    blocks.append(
-        PlanBlock("fc", 0, 1, Unit("fc", cin, spec.num_classes, (1, 1), bias=spec.fc_bias))
+    runs.append(_head_blocks(cin, size, spec.num_classes, spec.fc_bias))
+    return tuple(runs)
+
+
+@lru_cache(maxsize=4096)
+def _stem_blocks(
+    in_channels: int, stem_channels: int, resolution: int
+) -> tuple[BlockRun, tuple[int, int]]:
+    """conv1 and the max pool, and the size after them."""
+    stem = Unit("conv_bn_relu", in_channels, stem_channels, (resolution, resolution), stride=2)
+    pool = Unit("maxpool", stem_channels, stem_channels, stem.out_size, stride=2)
+    return BlockRun(
+        (PlanBlock("conv1", 0, 1, stem), PlanBlock("maxpool", 0, 1, pool))
+    ), pool.out_size
+
+
+@lru_cache(maxsize=65536)
+def _stage_blocks(
+    number: int,
+    cin: int,
+    size: tuple[int, int],
+    st,
+    first_groups: int,
+    shuffle: bool,
+) -> tuple[BlockRun, tuple[int, int]]:
+    """One ShuffleNet stage (``stage{number}``): its stride-2 unit, then its ``units - 1``
+    identical stride-1 units as one block; and the size after it."""
+    name = f"stage{number}"
+    mid = st.bottleneck_channels
+    cout = st.out_channels
+    first = Unit("shufflenet_unit", cin, cout, size, 2, st.groups, first_groups, mid, shuffle)
+    out_size = first.out_size
+    blocks: tuple[PlanBlock, ...] = (PlanBlock(name, 1, 1, first),)
+    if st.units > 1:
+        rest = Unit("shufflenet_unit", cout, cout, out_size, 1, st.groups, st.groups, mid, shuffle)
+        blocks += (PlanBlock(name, 2, st.units - 1, rest),)
+    return BlockRun(blocks), out_size
+
+
+@lru_cache(maxsize=4096)
+def _head_blocks(channels: int, size: tuple[int, int], num_classes: int, bias: bool) -> BlockRun:
+    """Global pool and FC classifier."""
+    return BlockRun(
+        (
+            PlanBlock("globalpool", 0, 1, Unit("globalpool", channels, channels, size)),
+            PlanBlock("fc", 0, 1, Unit("fc", channels, num_classes, (1, 1), bias=bias)),
+        )
     )
-    return tuple(blocks)
 
 
 def _mobilenet_blocks(spec: MobileNetSpec) -> Iterator[PlanBlock]:

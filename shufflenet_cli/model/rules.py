@@ -169,7 +169,7 @@ def _paper_rule_channels(
 
 def _per_stage(
     groups: int | Sequence[int], overrides: dict
-) -> tuple[int, list[int], list[int], list[float]]:
+) -> tuple[int, tuple[int, ...], tuple[int, ...], tuple[float, ...]]:
     """Stage count, units, groups and bottleneck ratios per stage, the lists checked to agree.
 
     Every per-stage list (``units``, ``groups``, ``stage_channels``, ``bottleneck_ratio``)
@@ -219,7 +219,7 @@ def _per_stage(
         ratios = [_positive_float(r, f"bottleneck_ratio[{i}]", 4.0) for i, r in enumerate(ratio)]
     else:
         ratios = [_positive_float(ratio, "bottleneck_ratio", 4.0)] * n
-    return n, units, group_list, ratios
+    return n, tuple(units), tuple(group_list), tuple(ratios)
 
 
 def _reject_unknown_overrides(overrides, allowed, family: str, positional: str) -> None:
@@ -279,7 +279,7 @@ def shufflenet_spec(
     if "stem_channels" in overrides:
         stem = _positive_int(overrides["stem_channels"], "stem_channels", MAX_CHANNELS)
         rules = tuple(r for r in rules if not r.startswith("stem ="))
-    stages = tuple(StageSpec(c, u, g, r) for c, u, g, r in zip(channels, units, group_list, ratios))
+    stages = _stages(tuple(channels), units, group_list, ratios)
     spec = ShuffleNetSpec(
         stages=stages,
         stem_channels=stem,
@@ -294,6 +294,25 @@ def shufflenet_spec(
         paper=overrides.get("paper"),
     )
     return _name_new(validate(spec), overrides.get("name"))
+
+
+@lru_cache(maxsize=65536)
+def _stages(
+    channels: tuple[int, ...],
+    units: tuple[int, ...],
+    groups: tuple[int, ...],
+    ratios: tuple[float, ...],
+) -> tuple[StageSpec, ...]:
+    """The stage specs of checked per-stage values, one shared tuple of shared stage specs per
+    distinct set: stage specs are immutable, and the caches keyed by them (plan, names,
+    checks) then find them by identity rather than comparing fields."""
+    return tuple(_stage_spec(*values) for values in zip(channels, units, groups, ratios))
+
+
+@lru_cache(maxsize=65536)
+def _stage_spec(channels: int, units: int, groups: int, ratio: float) -> StageSpec:
+    """One shared stage spec per distinct stage (see ``_stages``)."""
+    return StageSpec(channels, units, groups, ratio)
 
 
 def _name_new(spec: NetworkSpec, name: str | None) -> NetworkSpec:
@@ -413,9 +432,28 @@ def _scale_candidates(spec: ShuffleNetSpec) -> Iterator[float]:
 def _shufflenet_name(spec: ShuffleNetSpec, scale: float) -> tuple[str, int, bool]:
     """(name, number of parts beyond scale and groups, whether channels or stem differ from
     the rule's) of ``spec`` read as rule(groups, scale)."""
-    groups = tuple(st.groups for st in spec.stages)
-    units = tuple(st.units for st in spec.stages)
-    channels = [st.out_channels for st in spec.stages]
+    head, parts, shallow, widths_differ = _stages_name(spec.stages, spec.stem_channels, scale)
+    groups = [st.groups for st in spec.stages]
+    parts = list(parts)
+    if not spec.shuffle and max(groups) > 1:
+        parts.append("noshuffle")
+    if spec.first_pointwise_grouped and groups[0] > 1:
+        parts.append("gfirst")
+    parts += _common_parts(spec)
+    return "-".join([head, *parts]), len(parts) + shallow, widths_differ
+
+
+@lru_cache(maxsize=65536)
+def _stages_name(
+    stages: tuple, stem_channels: int, scale: float
+) -> tuple[str, tuple[str, ...], bool, bool]:
+    """The part of a ShuffleNet's name its stages and stem spell, read as rule(groups,
+    scale): head ("shufflenet-0.5x-g3"), the parts for units, channels, stem and bottleneck
+    that differ from the rule, whether it is the shallow form, whether channels or stem differ.
+    Cached: a search names thousands of networks that share their stages."""
+    groups = tuple(st.groups for st in stages)
+    units = tuple(st.units for st in stages)
+    channels = [st.out_channels for st in stages]
     try:
         rule_channels, rule_stem, _ = _paper_rule_channels(groups, scale)
     except UserError:  # groups beyond the complexity rule: spell every channel count
@@ -426,24 +464,19 @@ def _shufflenet_name(spec: ShuffleNetSpec, scale: float) -> tuple[str, int, bool
         parts.append("u" + _ints(units))
     if channels != rule_channels:
         parts.append("c" + _ints(channels))
-    if spec.stem_channels != rule_stem:
-        parts.append(f"stem{spec.stem_channels}")
+    if stem_channels != rule_stem:
+        parts.append(f"stem{stem_channels}")
     widths_differ = len(parts) > (units != STAGE_UNITS and not shallow)
-    mids = [st.bottleneck_channels for st in spec.stages]
+    mids = [st.bottleneck_channels for st in stages]
     if mids != [bottleneck_channels(c, BOTTLENECK_RATIO, g) for c, g in zip(channels, groups)]:
-        ratios = [st.bottleneck_ratio for st in spec.stages]
+        ratios = [st.bottleneck_ratio for st in stages]
         if len(set(ratios)) == 1:
             parts.append("b" + _number(ratios[0]))
         else:
             parts.append("b" + "_".join(_number(r) for r in ratios))
-    if not spec.shuffle and max(groups) > 1:
-        parts.append("noshuffle")
-    if spec.first_pointwise_grouped and groups[0] > 1:
-        parts.append("gfirst")
-    parts += _common_parts(spec)
     g_text = str(groups[0]) if len(set(groups)) == 1 else _ints(groups)
     head = f"shufflenet-{_number(scale)}x" + ("-shallow" if shallow else "") + f"-g{g_text}"
-    return "-".join([head, *parts]), len(parts) + shallow, widths_differ
+    return head, tuple(parts), shallow, widths_differ
 
 
 def _common_parts(spec: NetworkSpec) -> list[str]:

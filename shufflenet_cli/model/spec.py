@@ -90,8 +90,21 @@ def bottleneck_channels(out_channels: int, ratio: float, groups: int) -> int:
     return max(groups, int(math.floor(out_channels * ratio / groups + 0.5)) * groups)
 
 
+class _Keyed:
+    """What both spec families share: ``arch_key``, computed once per spec object (a frozen
+    spec's key cannot change; a search asks for it twice per candidate)."""
+
+    def arch_key(self) -> tuple:
+        """``architecture_key(self)``: everything that changes the network, no label."""
+        key = self.__dict__.get("_arch_key")
+        if key is None:
+            key = architecture_key(self)
+            object.__setattr__(self, "_arch_key", key)
+        return key
+
+
 @dataclass(frozen=True)
-class ShuffleNetSpec:
+class ShuffleNetSpec(_Keyed):
     """A ShuffleNet v1 network: stem, stages of ShuffleNet units, global pool, FC.
 
     Example::
@@ -128,13 +141,9 @@ class ShuffleNetSpec:
         """Output channels of each stage."""
         return tuple(s.out_channels for s in self.stages)
 
-    def arch_key(self) -> tuple:
-        """``architecture_key(self)``: everything that changes the network, no label."""
-        return architecture_key(self)
-
 
 @dataclass(frozen=True)
-class MobileNetSpec:
+class MobileNetSpec(_Keyed):
     """A MobileNet v1 network: 3x3 stem conv, depthwise-separable blocks, global pool, FC."""
 
     blocks: tuple[tuple[int, int], ...]
@@ -162,10 +171,6 @@ class MobileNetSpec:
             if nxt == 2:
                 out.append(c)
         return tuple(out)
-
-    def arch_key(self) -> tuple:
-        """``architecture_key(self)``: everything that changes the network, no label."""
-        return architecture_key(self)
 
 
 NetworkSpec = ShuffleNetSpec | MobileNetSpec
@@ -371,33 +376,43 @@ def _validate_shufflenet(spec: ShuffleNetSpec) -> None:
         raise UserError(f"stages: {len(spec.stages)} stages is absurd (at most 8)")
     in_ch = spec.stem_channels
     for i, st in enumerate(spec.stages):
-        where = f"stages[{i}]"
-        g = _positive_int(st.groups, f"{where}.groups", 1024)
-        out = _positive_int(st.out_channels, f"{where}.out_channels", MAX_CHANNELS)
-        _positive_int(st.units, f"{where}.units", MAX_UNITS)
-        _positive_float(st.bottleneck_ratio, f"{where}.bottleneck_ratio", 4.0)
-        mid = st.bottleneck_channels
-        if out <= in_ch:
-            raise UserError(
-                f"{where}.out_channels: {out} must exceed the stage's input channels {in_ch} "
-                f"(the stride-2 unit concatenates its input with (out - in) new channels)"
-            )
-        if out % g:
-            raise UserError(f"{where}.groups: {g} does not divide out_channels {out}")
-        if (out - in_ch) % g:
-            raise UserError(
-                f"{where}.groups: {g} does not divide the stride-2 unit's branch output "
-                f"{out - in_ch} (= out_channels {out} - input channels {in_ch})"
-            )
-        first_grouped = i > 0 or spec.first_pointwise_grouped
-        if first_grouped and in_ch % g:
-            raise UserError(
-                f"{where}.groups: {g} does not divide the stage's input channels {in_ch}"
-                + ("" if i else " (first_pointwise_grouped is true)")
-            )
-        if mid % g:  # cannot happen with bottleneck_channels' rounding, kept as a guard
-            raise UserError(f"{where}.groups: {g} does not divide bottleneck channels {mid}")
-        in_ch = out
+        args = (i, st, in_ch, i > 0 or spec.first_pointwise_grouped)
+        try:
+            _check_stage(*args)
+        except TypeError:  # a field of a type that does not hash: checked uncached, named
+            _check_stage.__wrapped__(*args)
+        in_ch = st.out_channels
+
+
+@lru_cache(maxsize=65536)
+def _check_stage(i: int, st: StageSpec, in_ch: int, first_grouped: bool) -> None:
+    """Stage ``i``'s rules given its input channels (cached: a search checks the same stages
+    in thousands of candidates; a ``UserError`` is raised anew on every call)."""
+    where = f"stages[{i}]"
+    g = _positive_int(st.groups, f"{where}.groups", 1024)
+    out = _positive_int(st.out_channels, f"{where}.out_channels", MAX_CHANNELS)
+    _positive_int(st.units, f"{where}.units", MAX_UNITS)
+    _positive_float(st.bottleneck_ratio, f"{where}.bottleneck_ratio", 4.0)
+    mid = st.bottleneck_channels
+    if out <= in_ch:
+        raise UserError(
+            f"{where}.out_channels: {out} must exceed the stage's input channels {in_ch} "
+            f"(the stride-2 unit concatenates its input with (out - in) new channels)"
+        )
+    if out % g:
+        raise UserError(f"{where}.groups: {g} does not divide out_channels {out}")
+    if (out - in_ch) % g:
+        raise UserError(
+            f"{where}.groups: {g} does not divide the stride-2 unit's branch output "
+            f"{out - in_ch} (= out_channels {out} - input channels {in_ch})"
+        )
+    if first_grouped and in_ch % g:
+        raise UserError(
+            f"{where}.groups: {g} does not divide the stage's input channels {in_ch}"
+            + ("" if i else " (first_pointwise_grouped is true)")
+        )
+    if mid % g:  # cannot happen with bottleneck_channels' rounding, kept as a guard
+        raise UserError(f"{where}.groups: {g} does not divide bottleneck channels {mid}")
 
 
 def _validate_mobilenet(spec: MobileNetSpec) -> None:
