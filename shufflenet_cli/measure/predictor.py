@@ -699,7 +699,8 @@ def calibration_networks() -> list[NetworkSpec]:
     From small to large, ShuffleNets of every Table 1 group count at three widths and
     MobileNet v1 at four widths and two resolutions, so the fit sees both families and
     the whole range of sizes; two wide ShuffleNets at low resolution whose weights exceed a
-    32 MB last-level cache (the ``streamed`` term); then ``CALIBRATION_DRAWN`` networks drawn as
+    32 MB last-level cache (the ``streamed`` term); three under a millisecond (so the fixed
+    per-network cost is fitted where it weighs most); then ``CALIBRATION_DRAWN`` networks drawn as
     ``random_networks`` draws the held-out ones (other resolutions, depths, bottleneck
     ratios: the fit must not extrapolate from 224x224 presets), from a seed of their own.
     """
@@ -716,6 +717,13 @@ def calibration_networks() -> list[NetworkSpec]:
     specs += [
         shufflenet_spec(8, 2.0, units=[4, 8, 6], bottleneck_ratio=0.4, resolution=128),
         shufflenet_spec(1, 2.0, units=[4, 8, 6], bottleneck_ratio=0.5, resolution=112),
+    ]
+    # under a millisecond (low resolution, narrow), so a fixed per-network cost that suits
+    # the larger networks is not fitted where nothing small says what it costs them
+    specs += [
+        shufflenet_spec(8, 0.25, resolution=112),
+        shufflenet_spec(3, 0.5, units=[2, 4, 2], resolution=96),
+        mobilenet_spec(0.25, 128),
     ]
     taken = {s.arch_key() for s in specs}
     return specs + _draw_networks(CALIBRATION_DRAWN, random.Random(CALIBRATION_SEED), taken)
