@@ -110,7 +110,9 @@ def test_roofline_recalibrate_shows_progress_then_replaces_the_cache(
     from shufflenet_cli.measure.roofline import cached_calibration
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    args = ("roofline", "--preset", "mobilenet-v1-0.25", "--quick", "--format", "json")
+    # the calibration's cache is the point here, not the latency: the short timing protocol
+    quick = ("--windows", "2", "--window-time", "0.01", "--warmup-time", "0.01")
+    args = ("roofline", "--preset", "mobilenet-v1-0.25", "--quick", *quick, "--format", "json")
     assert run_cli(*args).exit_code == 0
     old = cached_calibration(1, quick=True)
     path = next((tmp_path / "shufflenet-cli").glob("roofline-*.json"))
