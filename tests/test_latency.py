@@ -127,7 +127,11 @@ def test_threads_are_restored_and_the_allocator_policy_stays():
     with torch.inference_mode():
         for _ in range(3):
             model(x)
-        start = _minor_faults()
-        for _ in range(5):
+        per_call = []
+        for _ in range(9):
+            start = _minor_faults()
             model(x)
-    assert (_minor_faults() - start) / 5 < 50  # about 2,000 per call without the policy
+            per_call.append(_minor_faults() - start)
+    # about 2,000 per call without the policy; the median, so that a one-off growth of the
+    # heap (408 faults in one CI run) is not taken for every call's
+    assert sorted(per_call)[4] < 50, per_call
