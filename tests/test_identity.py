@@ -85,6 +85,35 @@ def test_architecture_key_sees_every_field_that_changes_the_network(change):
     assert other.name != base.name  # and so does the name
 
 
+def test_ids_hash_the_key_text_and_stay_what_stores_hold():
+    """The ids are hashes of ``repr(architecture_key)``, spelled without building it; stores
+    and bundles written before keep matching (the ids are pinned)."""
+    from shufflenet_cli.model.spec import arch_id
+
+    specs = [load_preset(p) for p in list_presets()]
+    specs += [shufflenet_spec(groups=3, **c) for c in ({"num_classes": 10, "in_channels": 1},)]
+    specs += [shufflenet_spec([1, 2, 4], 0.5, units=[1, 2, 4], shuffle=False, resolution=160)]
+    specs += [shufflenet_spec(8, first_pointwise_grouped=True, fc_bias=False)]
+    for spec in specs:
+        assert spec.arch_text() == repr(architecture_key(spec)), spec.name
+    assert arch_id(shufflenet_spec(3)) == "57922bfe24587a5e"
+    assert architecture_id(shufflenet_spec(3)) == "f170c88eeb20"
+    assert arch_id(specs[-2]) == "c916979126e86d1c"
+    assert arch_id(mobilenet_spec(0.5)) == "ab950d4d43e45ee4"
+
+
+def test_cached_stage_checks_tell_types_apart():
+    """Per-stage values are checked once per distinct set, and ``True`` is not ``1``."""
+    assert shufflenet_spec(3, units=[1, 2, 4]).stages[0].units == 1
+    assert shufflenet_spec(3, units=(1, 2, 4)).stages[0].units == 1
+    with pytest.raises(UserError, match="units"):
+        shufflenet_spec(3, units=[True, 2, 4])
+    with pytest.raises(UserError, match="groups"):
+        shufflenet_spec([True, 2, 4])
+    with pytest.raises(UserError, match="units"):
+        shufflenet_spec(3, units=[{"a": 1}, 2, 4])  # does not hash: checked uncached
+
+
 def test_mobilenet_key_sees_width_resolution_and_bias():
     keys = {
         architecture_key(s)

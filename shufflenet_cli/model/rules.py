@@ -167,6 +167,17 @@ def _paper_rule_channels(
     return list(channels), stem, tuple(rules)
 
 
+_ABSENT = object()  # a per-stage field not given (``None`` is a value, and is refused)
+
+
+def _typed(value: Any) -> tuple:
+    """A hashable stand-in for a per-stage value, equal only for values the checks treat
+    alike: types are part of it (``True`` is not ``1``; ``2.0`` groups is not ``2``)."""
+    if type(value) is list or type(value) is tuple:
+        return (tuple(value), tuple(map(type, value)))
+    return (value, type(value))
+
+
 def _per_stage(
     groups: int | Sequence[int], overrides: dict
 ) -> tuple[int, tuple[int, ...], tuple[int, ...], tuple[float, ...]]:
@@ -174,8 +185,36 @@ def _per_stage(
 
     Every per-stage list (``units``, ``groups``, ``stage_channels``, ``bottleneck_ratio``)
     must have one value per stage: three (the paper's Stage2-4) unless ``num_stages`` says
-    otherwise. A single number stands for every stage.
+    otherwise. A single number stands for every stage. Cached by the values and their types
+    (a search asks for the same few thousand combinations again and again); values that
+    cannot be hashed are checked uncached.
     """
+    get = overrides.get
+    try:
+        key = (
+            _typed(groups),
+            _typed(get("units", _ABSENT)),
+            _typed(get("stage_channels", _ABSENT)),
+            _typed(get("bottleneck_ratio", _ABSENT)),
+            _typed(get("num_stages", _ABSENT)),
+        )
+        return _per_stage_cached(key)
+    except TypeError:  # unhashable (a dict from a file): the uncached checks say what is wrong
+        return _check_per_stage(groups, overrides)
+
+
+@lru_cache(maxsize=16384)
+def _per_stage_cached(key: tuple) -> tuple:
+    """``_check_per_stage`` of the values in a ``_per_stage`` key."""
+    names = ("units", "stage_channels", "bottleneck_ratio", "num_stages")
+    overrides = {n: v for n, (v, _t) in zip(names, key[1:]) if v is not _ABSENT}
+    return _check_per_stage(key[0][0], overrides)
+
+
+def _check_per_stage(
+    groups: int | Sequence[int], overrides: dict
+) -> tuple[int, tuple[int, ...], tuple[int, ...], tuple[float, ...]]:
+    """``_per_stage``'s checks, uncached."""
     lengths = {}
     values = {"groups": groups, **{k: overrides[k] for k in PER_STAGE_FIELDS if k in overrides}}
     for key, value in values.items():
@@ -372,8 +411,10 @@ def _width_label(width: float) -> str:
 # ----------------------------------------------------------------------------- names
 
 
+@lru_cache(maxsize=4096, typed=True)
 def _number(x: float) -> str:
-    """Shortest text that reads back as exactly ``x``, without exponent or minus sign."""
+    """Shortest text that reads back as exactly ``x``, without exponent or minus sign (cached:
+    every name a search makes spells its scale)."""
     text = f"{x:g}"
     if float(text) != x or "e" in text:
         text = repr(float(x))

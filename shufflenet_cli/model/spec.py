@@ -74,6 +74,19 @@ class StageSpec:
     groups: int
     bottleneck_ratio: float = BOTTLENECK_RATIO
 
+    def __post_init__(self):
+        # hashed once: stage specs key the caches a search consults for every candidate
+        fields = (self.out_channels, self.units, self.groups, self.bottleneck_ratio)
+        try:
+            object.__setattr__(self, "_hash", hash(fields))
+        except TypeError:  # a field that does not hash: validation names it
+            object.__setattr__(self, "_hash", None)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            raise TypeError(f"unhashable stage spec: {self!r}")
+        return self._hash
+
     @property
     def bottleneck_channels(self) -> int:
         """Bottleneck channels: ``out_channels * bottleneck_ratio`` to the nearest multiple of g."""
@@ -101,6 +114,25 @@ class _Keyed:
             key = architecture_key(self)
             object.__setattr__(self, "_arch_key", key)
         return key
+
+    def arch_text(self) -> str:
+        """``repr(self.arch_key())``, what the architecture ids hash; computed once per spec,
+        with a ShuffleNet's stage part spelled once per distinct set of stages."""
+        text = self.__dict__.get("_arch_text")
+        if text is None:
+            if isinstance(self, ShuffleNetSpec):  # the key's layout, its stage part cached
+                body_text = _stages_key(
+                    tuple(self.stages), self.first_pointwise_grouped, self.shuffle
+                )[1]
+                text = (
+                    f"({self.family!r}, {self.in_channels!r}, {self.resolution!r}, "
+                    f"{self.stem_channels!r}, {body_text}, {self.num_classes!r}, "
+                    f"{bool(self.fc_bias)!r})"
+                )
+            else:
+                text = repr(self.arch_key())
+            object.__setattr__(self, "_arch_text", text)
+        return text
 
 
 @dataclass(frozen=True)
@@ -202,18 +234,7 @@ def architecture_key(spec: NetworkSpec) -> tuple:
         True
     """
     if isinstance(spec, ShuffleNetSpec):
-        stages = tuple(
-            (
-                s.out_channels,
-                s.units,
-                s.groups,
-                s.bottleneck_channels,
-                s.groups if (i > 0 or spec.first_pointwise_grouped) else 1,
-                bool(spec.shuffle and s.groups > 1),
-            )
-            for i, s in enumerate(spec.stages)
-        )
-        body: tuple = ("stages", stages)
+        body: tuple = _stages_key(tuple(spec.stages), spec.first_pointwise_grouped, spec.shuffle)[0]
     elif isinstance(spec, MobileNetSpec):
         body = ("blocks", tuple(tuple(b) for b in spec.blocks))
     else:
@@ -229,9 +250,30 @@ def architecture_key(spec: NetworkSpec) -> tuple:
     )
 
 
+@lru_cache(maxsize=65536)
+def _stages_key(stages: tuple, first_pointwise_grouped: bool, shuffle: bool) -> tuple[tuple, str]:
+    """The stage part of a ShuffleNet's ``architecture_key``, and its ``repr`` (cached: a search
+    keys thousands of networks that share their stages)."""
+    body = (
+        "stages",
+        tuple(
+            (
+                s.out_channels,
+                s.units,
+                s.groups,
+                s.bottleneck_channels,
+                s.groups if (i > 0 or first_pointwise_grouped) else 1,
+                bool(shuffle and s.groups > 1),
+            )
+            for i, s in enumerate(stages)
+        ),
+    )
+    return body, repr(body)
+
+
 def architecture_id(spec: NetworkSpec) -> str:
     """A short stable text form of ``architecture_key`` (12 hex digits), for files and JSON."""
-    return hashlib.sha256(repr(architecture_key(spec)).encode()).hexdigest()[:12]
+    return hashlib.sha256(spec.arch_text().encode()).hexdigest()[:12]
 
 
 def unique_networks(specs: Iterable[NetworkSpec]) -> list[NetworkSpec]:
@@ -284,9 +326,7 @@ def arch_id(spec: NetworkSpec) -> str:
     """A short, stable identifier of the architecture (16 hex digits of a hash of its key):
     equal for equal architectures whatever their names. The search store's primary key, and
     what bundles and results files measured elsewhere match networks by."""
-    import hashlib
-
-    return hashlib.sha1(repr(spec.arch_key()).encode()).hexdigest()[:16]
+    return hashlib.sha1(spec.arch_text().encode()).hexdigest()[:16]
 
 
 def round_up(value: float, multiple: int) -> int:
@@ -374,12 +414,23 @@ def _validate_shufflenet(spec: ShuffleNetSpec) -> None:
         raise UserError("stages: a ShuffleNet needs at least one stage")
     if len(spec.stages) > 8:
         raise UserError(f"stages: {len(spec.stages)} stages is absurd (at most 8)")
-    in_ch = spec.stem_channels
-    for i, st in enumerate(spec.stages):
-        args = (i, st, in_ch, i > 0 or spec.first_pointwise_grouped)
+    args = (tuple(spec.stages), spec.stem_channels, spec.first_pointwise_grouped)
+    try:
+        _check_stages(*args)
+    except TypeError:  # a field of a type that does not hash: checked uncached, named
+        _check_stages.__wrapped__(*args)
+
+
+@lru_cache(maxsize=65536)
+def _check_stages(stages: tuple, stem_channels: int, first_pointwise_grouped: bool) -> None:
+    """Every stage's rules, each given its input channels (cached: a search checks the same
+    stages in thousands of candidates; a ``UserError`` is raised anew on every call)."""
+    in_ch = stem_channels
+    for i, st in enumerate(stages):
+        args = (i, st, in_ch, i > 0 or first_pointwise_grouped)
         try:
             _check_stage(*args)
-        except TypeError:  # a field of a type that does not hash: checked uncached, named
+        except TypeError:
             _check_stage.__wrapped__(*args)
         in_ch = st.out_channels
 
