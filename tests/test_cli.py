@@ -219,6 +219,12 @@ def test_profile_repeat_process_reports_the_spread_between_processes(run_cli):
         "none",
         "--repeat-process",
         "2",
+        "--windows",
+        "3",
+        "--window-time",
+        "0.02",
+        "--warmup-time",
+        "0.02",
         "--format",
         "json",
     )
@@ -228,6 +234,30 @@ def test_profile_repeat_process_reports_the_spread_between_processes(run_cli):
     assert len(runs) == 2 and all(v > 0 for v in runs)
     assert abs(row["latency_spread_ms"] - (max(runs) - min(runs))) < 1e-9
     assert min(runs) <= row["latency_ms"] <= max(runs)
+
+
+def test_fresh_processes_get_the_whole_protocol(monkeypatch):
+    """--repeat-process hands every timing setting to its processes, the window ones too."""
+    import subprocess
+
+    from shufflenet_cli.measure.latency import measure_in_fresh_processes
+    from shufflenet_cli.model.rules import shufflenet_spec
+
+    seen = []
+
+    def fake_run(args, **kwargs):
+        seen.append(args)
+        return subprocess.CompletedProcess(args, 0, json.dumps([{"latency_ms": 1.5}]), "")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    out = measure_in_fresh_processes(
+        [shufflenet_spec(3)], 2, windows=3, window_time=0.02, warmup_time=0.05, threads=2
+    )
+    assert out == [[1.5, 1.5]] and len(seen) == 2
+    args = seen[0]
+    for flag, value in (("--windows", 3), ("--window-time", 0.02), ("--warmup-time", 0.05)):
+        assert float(args[args.index(flag) + 1]) == value
+    assert args[args.index("--threads") + 1] == "2"
 
 
 def test_latency_at_another_dtype_is_refused_not_mislabelled(run_cli):

@@ -247,14 +247,17 @@ def measure_in_fresh_processes(
     progress: Callable[[str], None] | None = None,
     dtype: str = "fp32",
     formulation: str = "paper",
+    windows: int = DEFAULT_WINDOWS,
+    window_time: float = DEFAULT_WINDOW_TIME,
+    warmup_time: float = DEFAULT_WARMUP_TIME,
 ) -> list[list[float | None]]:
     """Repeat the whole measurement in ``runs`` fresh Python processes.
 
     Each process runs ``shufflenet-cli profile`` on the same specs (written as YAML), with the
-    interleaved protocol. Returns, per spec, the median latency (ms) of each process, or None
-    where the backend could not run it. Different processes land on different memory layouts,
-    thread placements and cache states: the spread between them is what a user who measures
-    once should expect.
+    interleaved protocol (``windows`` of ``window_time`` s after ``warmup_time`` s). Returns,
+    per spec, the median latency (ms) of each process, or None where the backend could not
+    run it. Different processes land on different memory layouts, thread placements and cache
+    states: the spread between them is what a user who measures once should expect.
     """
     import json
     import subprocess
@@ -287,6 +290,12 @@ def measure_in_fresh_processes(
             dtype,
             "--formulation",
             formulation,
+            "--windows",
+            str(windows),
+            "--window-time",
+            repr(float(window_time)),
+            "--warmup-time",
+            repr(float(warmup_time)),
             "--format",
             "json",
         ]

@@ -155,7 +155,8 @@ def _across_processes(specs, protocol: Protocol, backend: str, progress):
     from .latency import LatencyResult
     from .latency import measure_in_fresh_processes
 
-    runs, timing = protocol.repeat_process, protocol.settings(*TIMING)
+    runs = protocol.repeat_process
+    timing = protocol.settings(*TIMING, "windows", "window_time", "warmup_time")
     per_spec = measure_in_fresh_processes(specs, runs, backend=backend, progress=progress, **timing)
     out = []
     for spec, values in zip(specs, per_spec):
