@@ -112,6 +112,35 @@ def test_cached_stage_checks_tell_types_apart():
         shufflenet_spec([True, 2, 4])
     with pytest.raises(UserError, match="units"):
         shufflenet_spec(3, units=[{"a": 1}, 2, 4])  # does not hash: checked uncached
+    from collections import namedtuple
+
+    three = namedtuple("three", "a b c")
+    assert shufflenet_spec(3, units=three(1, 8, 4)).stages[0].units == 1
+    with pytest.raises(UserError, match="units"):
+        shufflenet_spec(3, units=three(True, 8, 4))
+
+
+def test_stage_caches_see_one_architecture_whatever_the_number_types():
+    """A stage given 480.0 or a numpy 480 is the stage of 480 (same key and id, whichever is
+    keyed first); a stage given ``units=True`` is not the stage of 1 and is refused even after
+    that one was checked."""
+    import numpy as np
+
+    from shufflenet_cli.model.spec import arch_id
+    from shufflenet_cli.model.spec import validate
+
+    channels = ((480, 4, 3), (960, 8, 3), (1920, 4, 3))
+    as_float = ShuffleNetSpec(stages=tuple(StageSpec(float(c), u, g) for c, u, g in channels))
+    as_numpy = ShuffleNetSpec(stages=tuple(StageSpec(np.int64(c), u, g) for c, u, g in channels))
+    plain = shufflenet_spec(3, stage_channels=[480, 960, 1920])
+    assert arch_id(validate(as_float)) == arch_id(validate(as_numpy)) == arch_id(plain)
+    assert as_float.arch_text() == repr(architecture_key(as_float))
+    assert as_float.stages[0].out_channels == 480 and type(as_float.stages[0].out_channels) is int
+    one = StageSpec(480, 1, 3)
+    validate(ShuffleNetSpec(stages=(one,)))
+    assert StageSpec(480, True, 3) != one
+    with pytest.raises(UserError, match="units"):
+        validate(ShuffleNetSpec(stages=(StageSpec(480, True, 3),)))
 
 
 def test_mobilenet_key_sees_width_resolution_and_bias():

@@ -75,6 +75,27 @@ def test_identical_architectures_are_evaluated_once_and_invalid_ones_counted():
     assert "does not divide" in s.first_invalid
 
 
+def test_screen_progress_counts_every_candidate_and_restores_the_collector():
+    """Progress ticks count invalid and duplicate candidates too; the cycle collector paused
+    while screening is on again afterwards (and stays off if it was off)."""
+    import gc
+
+    space = space_from_dict(
+        {"space": {"groups": [1, 2, 8, 3, 4, 5], "stem_channels": list(range(12, 212))}}
+    )
+    cands = list(grid_candidates(space))
+    ticks = []
+    s = screen(space, cands, ticks.append)
+    assert s.invalid > 0 and sum(ticks) == len(cands) // 512 * 512
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        screen(space, cands[:10])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_random_strategy_same_seed_same_candidates():
     space = space_from_dict(
         {

@@ -520,6 +520,8 @@ def _screen(space, candidates, progress, predictor) -> ScreenResult:
     seen: set = set()
     for cand in candidates:
         result.evaluated += 1
+        if progress and result.evaluated % 512 == 0:  # every 512th, whatever becomes of it
+            progress(512)
         try:
             spec = candidate_spec(space, cand)
         except UserError as e:
@@ -544,8 +546,6 @@ def _screen(space, candidates, progress, predictor) -> ScreenResult:
             result.removed_by[name] = result.removed_by.get(name, 0) + 1
         if not broken:
             result.rows.append(row)
-        if progress and result.evaluated % 512 == 0:
-            progress(512)
     return result
 
 

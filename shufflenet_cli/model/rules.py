@@ -173,7 +173,7 @@ _ABSENT = object()  # a per-stage field not given (``None`` is a value, and is r
 def _typed(value: Any) -> tuple:
     """A hashable stand-in for a per-stage value, equal only for values the checks treat
     alike: types are part of it (``True`` is not ``1``; ``2.0`` groups is not ``2``)."""
-    if type(value) is list or type(value) is tuple:
+    if isinstance(value, (list, tuple)):  # as ``_check_per_stage`` reads them (namedtuples too)
         return (tuple(value), tuple(map(type, value)))
     return (value, type(value))
 

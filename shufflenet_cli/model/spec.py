@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -67,6 +68,10 @@ class StageSpec:
 
     ``bottleneck_ratio`` sets the bottleneck width of every unit as a fraction of the stage's
     output channels (1/4 in the paper), rounded to the nearest multiple of ``groups``.
+
+    Whole numbers of another type (``480.0``, a numpy integer) are stored as ``int``; anything
+    else is kept for validation to name. Equality and hash see the fields' types, so a stage
+    with ``units=True`` is never taken for one with ``units=1`` by the caches keyed by stages.
     """
 
     out_channels: int
@@ -75,12 +80,25 @@ class StageSpec:
     bottleneck_ratio: float = BOTTLENECK_RATIO
 
     def __post_init__(self):
-        # hashed once: stage specs key the caches a search consults for every candidate
+        for name in ("out_channels", "units", "groups"):
+            value = getattr(self, name)
+            whole = _as_whole(value)
+            if whole is not value:
+                object.__setattr__(self, name, whole)
         fields = (self.out_channels, self.units, self.groups, self.bottleneck_ratio)
-        try:
-            object.__setattr__(self, "_hash", hash(fields))
+        typed = (fields, tuple(map(type, fields)))
+        try:  # hashed once: stage specs key the caches a search consults for every candidate
+            object.__setattr__(self, "_typed", typed)
+            object.__setattr__(self, "_hash", hash(typed))
         except TypeError:  # a field that does not hash: validation names it
             object.__setattr__(self, "_hash", None)
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not StageSpec:
+            return NotImplemented
+        return self._typed == other._typed
 
     def __hash__(self) -> int:
         if self._hash is None:
@@ -91,6 +109,18 @@ class StageSpec:
     def bottleneck_channels(self) -> int:
         """Bottleneck channels: ``out_channels * bottleneck_ratio`` to the nearest multiple of g."""
         return bottleneck_channels(self.out_channels, self.bottleneck_ratio, self.groups)
+
+
+def _as_whole(value: Any) -> Any:
+    """``value`` as an ``int`` where it is a whole number of another type (not a bool), else
+    ``value`` itself."""
+    if type(value) is int or isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, numbers.Integral):  # numpy integers
+        return int(value)
+    return value
 
 
 @lru_cache(maxsize=65536)
