@@ -237,6 +237,10 @@ def test_random_networks_are_valid_held_out_and_reproducible():
     calib = {s.arch_key() for s in P.calibration_networks()}
     assert len({s.arch_key() for s in a}) == 30 and not calib & {s.arch_key() for s in a}
     assert {s.family for s in a} == {"shufflenet", "mobilenet"}
+    # the names printed in a validation are the rules' names: each parses back to its network
+    from shufflenet_cli.model.rules import spec_from_name
+
+    assert all(spec_from_name(s.name).arch_key() == s.arch_key() for s in a)
 
 
 def test_accuracy_figures():

@@ -1022,25 +1022,16 @@ def _draw_networks(n: int, rng: random.Random, taken: set) -> list[NetworkSpec]:
         res = rng.randrange(96, 257, 8)
         if rng.random() < 0.25:
             width = rng.choice((0.25, 0.35, 0.5, 0.6, 0.75, 0.9, 1.0, 1.1, 1.25))
-            spec = mobilenet_spec(width, res, name=f"mobilenet-{width:g}-r{res}")
+            spec = mobilenet_spec(width, res)  # named by the rules: the name parses back
         else:
             g = rng.choice((1, 2, 3, 4, 5, 6, 8))
             scale = rng.choice((0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0, 1.25, 1.5, 2.0))
             units = [rng.randint(1, 6), rng.randint(1, 10), rng.randint(1, 6)]
             ratio = rng.choice((0.2, 0.25, 0.33, 0.4, 0.5))
             shuffle = rng.random() < 0.9
-            name = f"shufflenet-{scale:g}x-g{g}-u{'.'.join(map(str, units))}-b{ratio:g}-r{res}" + (
-                "" if shuffle else "-noshuffle"
-            )
             try:
                 spec = shufflenet_spec(
-                    g,
-                    scale,
-                    units=units,
-                    bottleneck_ratio=ratio,
-                    resolution=res,
-                    shuffle=shuffle,
-                    name=name,
+                    g, scale, units=units, bottleneck_ratio=ratio, resolution=res, shuffle=shuffle
                 )
             except UserError:
                 continue  # groups that do not divide the channels
