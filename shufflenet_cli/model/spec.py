@@ -283,22 +283,28 @@ def architecture_key(spec: NetworkSpec) -> tuple:
 @lru_cache(maxsize=65536)
 def _stages_key(stages: tuple, first_pointwise_grouped: bool, shuffle: bool) -> tuple[tuple, str]:
     """The stage part of a ShuffleNet's ``architecture_key``, and its ``repr`` (cached: a search
-    keys thousands of networks that share their stages)."""
-    body = (
-        "stages",
-        tuple(
-            (
-                s.out_channels,
-                s.units,
-                s.groups,
-                s.bottleneck_channels,
-                s.groups if (i > 0 or first_pointwise_grouped) else 1,
-                bool(shuffle and s.groups > 1),
-            )
-            for i, s in enumerate(stages)
-        ),
+    keys thousands of networks that share their stages; each stage's part is cached too)."""
+    parts = [
+        _stage_key(st, i > 0 or first_pointwise_grouped, shuffle) for i, st in enumerate(stages)
+    ]
+    inner = ", ".join(text for _key, text in parts)
+    if len(parts) == 1:
+        inner += ","  # how a one-element tuple reads
+    return ("stages", tuple(key for key, _text in parts)), f"('stages', ({inner}))"
+
+
+@lru_cache(maxsize=65536)
+def _stage_key(st: StageSpec, grouped_first: bool, shuffle: bool) -> tuple[tuple, str]:
+    """One stage's part of the key (effective values; see ``architecture_key``) and its repr."""
+    key = (
+        st.out_channels,
+        st.units,
+        st.groups,
+        st.bottleneck_channels,
+        st.groups if grouped_first else 1,
+        bool(shuffle and st.groups > 1),
     )
-    return body, repr(body)
+    return key, repr(key)
 
 
 def architecture_id(spec: NetworkSpec) -> str:
