@@ -69,6 +69,22 @@ def test_prediction_reproduces_stored_kernel_values(tmp_path):
     assert P.Predictor.load("eager", 1, cache_dir=tmp_path).calibrated(plan.blocks[2].unit)
 
 
+def test_run_sums_follow_new_kernels_and_stay_per_predictor(tmp_path):
+    """A predictor keeps each run's sum in the run's memo; kernels added later change its
+    predictions, and another predictor over the same (shared) runs keeps its own."""
+    spec = shufflenet_spec(3)
+    P.save_calibration(_synthetic([spec], terms={"kernels": 1.0}), tmp_path)
+    a = P.Predictor.load("eager", 1, cache_dir=tmp_path, measure_missing=False)
+    b = P.Predictor(_synthetic([spec], terms={"kernels": 2.0}), cache_dir=tmp_path / "b")
+    plan = build_plan(spec)
+    before, other = a.plan_ms(plan), b.plan_ms(plan)
+    assert other == pytest.approx(2 * before)
+    unit = plan.blocks[0].unit
+    a.add({P.kernel_key(unit): a.kernel_s(unit) + 1e-3})
+    assert a.plan_ms(build_plan(spec)) == pytest.approx(before + 1.0)
+    assert b.plan_ms(plan) == other
+
+
 def test_uncalibrated_kernel_without_measuring_uses_the_regression(tmp_path):
     calib = _synthetic([shufflenet_spec(3)])
     P.save_calibration(calib, tmp_path)

@@ -839,6 +839,14 @@ def _check_backend(backend: str) -> None:
 # ----------------------------------------------------------------------------- prediction
 
 
+_MEMO_KEYS = itertools.count()
+
+
+def _memo_key() -> tuple[str, int]:
+    """A key no other predictor (nor this one after new kernels) uses in ``BlockRun.memo``."""
+    return ("predicted_s", next(_MEMO_KEYS))
+
+
 class Predictor:
     """Predicted latency of plans from one calibration (closed-form, cached per unit).
 
@@ -863,7 +871,7 @@ class Predictor:
         self.cache_dir = cache_dir
         self.measure_missing = measure_missing
         self._unit_s: dict[Unit, float] = {}
-        self._run_s: dict[int, tuple] = {}  # id(run) -> (run, seconds): the run kept alive
+        self._memo_key = _memo_key()  # where this predictor keeps its sums in BlockRun.memo
         self.measured_on_demand = 0
 
     @property
@@ -915,7 +923,7 @@ class Predictor:
         """Add measured kernel times (``{kernel_key: seconds}``) and save the cache."""
         self.calib.kernels.update(kernels)
         self._unit_s.clear()
-        self._run_s.clear()
+        self._memo_key = _memo_key()  # the runs' sums from before are not read again
         save_calibration(self.calib, self.cache_dir)
         self.measured_on_demand += len(kernels)
 
@@ -940,14 +948,14 @@ class Predictor:
         return t
 
     def _run_seconds(self, run) -> float:
-        """Seconds a run of plan blocks adds (``unit_s`` times repeats), once per run object."""
-        hit = self._run_s.get(id(run))
-        if hit is None:
-            if len(self._run_s) >= 65536:  # a long session of one-off runs (MobileNets)
-                self._run_s.clear()
-            hit = (run, sum(self.unit_s(b.unit) * b.repeat for b in run))
-            self._run_s[id(run)] = hit
-        return hit[1]
+        """Seconds a run of plan blocks adds (``unit_s`` times repeats), once per run object:
+        kept in the run's memo (``BlockRun.memo``, as the cost model keeps its costs)."""
+        memo = run.memo
+        seconds = memo.get(self._memo_key)
+        if seconds is None:
+            seconds = sum(self.unit_s(b.unit) * b.repeat for b in run)
+            memo[self._memo_key] = seconds
+        return seconds
 
     def plan_ms(self, plan: Plan) -> float:
         """Predicted latency (ms) of a plan from the values at hand (never measures)."""
