@@ -950,7 +950,7 @@ class Predictor:
     def _run_seconds(self, run) -> float:
         """Seconds a run of plan blocks adds (``unit_s`` times repeats), once per run object:
         kept in the run's memo (``BlockRun.memo``, as the cost model keeps its costs)."""
-        memo = run.memo
+        memo = run.__dict__  # run.memo, without the property call (once per run per candidate)
         seconds = memo.get(self._memo_key)
         if seconds is None:
             seconds = sum(self.unit_s(b.unit) * b.repeat for b in run)

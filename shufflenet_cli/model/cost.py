@@ -136,10 +136,11 @@ def plan_cost(plan: Plan) -> LayerCost:
 
 def _run_cost(run) -> LayerCost:
     """A run of blocks' cost, kept in the run's memo (computed once per run object)."""
-    cost = run.memo.get("cost")
+    memo = run.__dict__  # run.memo, without the property call (once per run per candidate)
+    cost = memo.get("cost")
     if cost is None:
         cost = LayerCost(*map(sum, zip(*(block_cost(b.unit, b.repeat) for b in run))))
-        run.memo["cost"] = cost
+        memo["cost"] = cost
     return cost
 
 
