@@ -57,6 +57,7 @@ from .spec import architecture_id
 from .spec import architecture_key
 from .spec import bottleneck_channels
 from .spec import round_up
+from .spec import typed_key
 from .spec import validate
 
 SHALLOW_UNITS = (2, 4, 2)  # the paper's "shallow" variant (Table 5): half the units
@@ -168,14 +169,7 @@ def _paper_rule_channels(
 
 
 _ABSENT = object()  # a per-stage field not given (``None`` is a value, and is refused)
-
-
-def _typed(value: Any) -> tuple:
-    """A hashable stand-in for a per-stage value, equal only for values the checks treat
-    alike: types are part of it (``True`` is not ``1``; ``2.0`` groups is not ``2``)."""
-    if isinstance(value, (list, tuple)):  # as ``_check_per_stage`` reads them (namedtuples too)
-        return (tuple(value), tuple(map(type, value)))
-    return (value, type(value))
+_PER_STAGE_KEYS = ("units", "stage_channels", "bottleneck_ratio", "num_stages")  # after groups
 
 
 def _per_stage(
@@ -191,12 +185,12 @@ def _per_stage(
     """
     get = overrides.get
     try:
-        key = (
-            _typed(groups),
-            _typed(get("units", _ABSENT)),
-            _typed(get("stage_channels", _ABSENT)),
-            _typed(get("bottleneck_ratio", _ABSENT)),
-            _typed(get("num_stages", _ABSENT)),
+        key = (  # groups, then _PER_STAGE_KEYS in order (spelled out: this is a hot path)
+            typed_key(groups),
+            typed_key(get("units", _ABSENT)),
+            typed_key(get("stage_channels", _ABSENT)),
+            typed_key(get("bottleneck_ratio", _ABSENT)),
+            typed_key(get("num_stages", _ABSENT)),
         )
         return _per_stage_cached(key)
     except TypeError:  # unhashable (a dict from a file): the uncached checks say what is wrong
@@ -206,8 +200,7 @@ def _per_stage(
 @lru_cache(maxsize=16384)
 def _per_stage_cached(key: tuple) -> tuple:
     """``_check_per_stage`` of the values in a ``_per_stage`` key."""
-    names = ("units", "stage_channels", "bottleneck_ratio", "num_stages")
-    overrides = {n: v for n, (v, _t) in zip(names, key[1:]) if v is not _ABSENT}
+    overrides = {n: v for n, (v, _t) in zip(_PER_STAGE_KEYS, key[1:]) if v is not _ABSENT}
     return _check_per_stage(key[0][0], overrides)
 
 

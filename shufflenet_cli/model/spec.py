@@ -85,8 +85,7 @@ class StageSpec:
             whole = _as_whole(value)
             if whole is not value:
                 object.__setattr__(self, name, whole)
-        fields = (self.out_channels, self.units, self.groups, self.bottleneck_ratio)
-        typed = (fields, tuple(map(type, fields)))
+        typed = typed_key((self.out_channels, self.units, self.groups, self.bottleneck_ratio))
         try:  # hashed once: stage specs key the caches a search consults for every candidate
             object.__setattr__(self, "_typed", typed)
             object.__setattr__(self, "_hash", hash(typed))
@@ -109,6 +108,15 @@ class StageSpec:
     def bottleneck_channels(self) -> int:
         """Bottleneck channels: ``out_channels * bottleneck_ratio`` to the nearest multiple of g."""
         return bottleneck_channels(self.out_channels, self.bottleneck_ratio, self.groups)
+
+
+def typed_key(value: Any) -> tuple:
+    """A hashable stand-in for a value, equal only for values of the same types: ``True`` is
+    not ``1`` and ``2.0`` is not ``2`` (lists and tuples element by element, namedtuples
+    too). What caches keyed by user-given numbers key on."""
+    if isinstance(value, (list, tuple)):
+        return (tuple(value), tuple(map(type, value)))
+    return (value, type(value))
 
 
 def _as_whole(value: Any) -> Any:
