@@ -265,6 +265,30 @@ def test_accuracy_figures():
     assert acc["spearman"] == pytest.approx(1.0)
 
 
+def test_validation_measures_each_network_twice_and_scores_both(tmp_path, monkeypatch):
+    known, new = shufflenet_spec(3, 0.25), shufflenet_spec(3, 0.25, resolution=96)
+    P.save_calibration(_synthetic([known]), tmp_path)
+    monkeypatch.setattr(P, "random_networks", lambda n, seed=0: [known, new][:n])
+    asked = {}
+
+    def fake_time_kernels(units, backend, threads=1, *, networks=(), network_rounds=None, **kw):
+        asked.update(units=len(units), rounds=network_rounds)
+        # windows alternate between the two measurements: 1st 2.0 .. 2.9 ms, 2nd 2.5 .. 3.4 ms
+        windows = [(2.0 + i // 2 * 0.1 + i % 2 * 0.5) * 1e-3 for i in range(20)]
+        return {P.kernel_key(u): 1e-4 for u in units}, {s.name: windows for s in networks}
+
+    monkeypatch.setattr(P, "time_kernels", fake_time_kernels)
+    v = P.validate("eager", 1, 2, cache_dir=tmp_path)
+    assert asked["rounds"] == P.REMEASURES * P.NETWORK_WINDOWS == 20
+    assert v["kernels_measured"] == asked["units"] > 0  # ``new``'s kernels were not calibrated
+    for row in v["rows"]:
+        assert row["latency_ms"] == pytest.approx(2.0)  # the first measurement's fastest
+        assert row["latency_remeasured_ms"] == pytest.approx(2.5)  # the second's
+        assert row["latency_median_ms"] == pytest.approx(2.45)
+    assert v["remeasure"]["networks"] == 2 and v["remeasure"]["within_10"] == 0.0
+    assert v["remeasure"]["mean_abs_rel"] == pytest.approx(0.25)
+
+
 def test_screening_adds_predicted_latency_and_constrains_it(tmp_path):
     from shufflenet_cli.explore.search import run_search
     from shufflenet_cli.explore.search import space_from_dict

@@ -28,7 +28,8 @@ def calibrate(backends, threads, cache_dir, recalibrate, validate_n, seed, fmt, 
     per-network terms, and caches the result per machine, backend, thread count and library
     versions. `profile --predict`, `compare --predict`, `report --predict` and searches with
     `predicted_latency` read it. With --validate N it then predicts and measures N random
-    networks calibration did not use: share within 5% and 10%, RMSE, Spearman.
+    networks calibration did not use: share within 5% and 10%, RMSE, Spearman, beside the
+    same figures for a second measurement of each network (the noise's own bound).
 
     \b
     Examples:
@@ -70,8 +71,10 @@ def calibrate(backends, threads, cache_dir, recalibrate, validate_n, seed, fmt, 
     ] + [
         f"{validate_n} random networks (seed {seed}), none a calibration network, measured "
         "with the latency protocol's windows; each network's fastest window is compared with "
-        "its prediction (an undisturbed run's latency). 'measured': kernels the calibration "
+        "its prediction (an undisturbed run's latency). 'prediction': kernels the calibration "
         "lacked were timed on demand first (as profile --predict does); 'regression': "
-        "estimated (as search screening does)."
+        "estimated (as search screening does); 'remeasure': no predictor, each network's "
+        "second measurement (its other windows, interleaved with the first's) scored the same "
+        "way: how far the timing noise lets any predictor agree."
     ]
     emit(validation, VALIDATION_COLUMNS, fmt, output, title="held-out accuracy", footer=footer)

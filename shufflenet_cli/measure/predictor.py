@@ -91,6 +91,9 @@ CALIBRATION_SEED = "calibration"  # their seed (validation draws from integer se
 PREDICTABLE_BACKENDS = ("eager", "onnxruntime")
 KERNEL_ROUNDS = 8
 NETWORK_WINDOWS = 10  # windows per whole network (calibration and held-out alike)
+# a held-out network is measured twice (REMEASURES x NETWORK_WINDOWS windows, interleaved):
+# how well the second measurement agrees with the first bounds what any predictor can reach
+REMEASURES = 2
 KERNEL_WINDOW = 0.012  # seconds per kernel per round
 KERNEL_WARMUP = 0.01
 # ONNX Runtime kernels with more fp32 weight bytes than this are timed on copies in turn
@@ -493,12 +496,12 @@ def quiet_time(windows: Sequence[float]) -> float:
     return min(windows)
 
 
-def _steps(kernels: int, networks: int, backend: str) -> int:
-    """Progress steps of ``time_kernels`` (at its default rounds): one per kernel, empty
-    call or network prepared, one per window."""
+def _steps(kernels: int, networks: int, backend: str, windows: int = NETWORK_WINDOWS) -> int:
+    """Progress steps of ``time_kernels`` (at its default kernel rounds, ``windows`` per
+    network): one per kernel, empty call or network prepared, one per window."""
     if kernels and backend in _EMPTY_CALLS:
         kernels += 1
-    return kernels * (KERNEL_ROUNDS + 1) + networks * (NETWORK_WINDOWS + 1)
+    return kernels * (KERNEL_ROUNDS + 1) + networks * (windows + 1)
 
 
 # ----------------------------------------------------------------------------- fitting
@@ -1087,17 +1090,23 @@ def validate(
     are timed whole in the same interleaved rounds as those kernels (``NETWORK_WINDOWS``
     windows of the protocol's length each, warm-up, load redo), so a shared machine's drift
     hits a network and the kernels it is predicted from alike; the prediction never sees the
-    network's own time. A network's ``latency_ms`` is its fastest window (``quiet_time``, the
-    statistic the kernels are reduced by), ``latency_median_ms`` and ``latency_spread_ms`` the
-    median and IQR of its windows (the ``profile`` protocol's statistics). Returns
-    ``{"rows": [...], "lookup": accuracy, "model": accuracy}``.
+    network's own time. Each network is measured ``REMEASURES`` times over: its windows
+    alternate between two measurements of ``NETWORK_WINDOWS`` windows each. A network's
+    ``latency_ms`` is the first measurement's fastest window (``quiet_time``, the statistic the
+    kernels are reduced by), ``latency_median_ms`` and ``latency_spread_ms`` the median and IQR
+    of its windows (the ``profile`` protocol's statistics); ``latency_remeasured_ms`` is the
+    second measurement's fastest window. Returns ``{"rows": [...], "lookup": accuracy,
+    "model": accuracy, "remeasure": accuracy}``, where ``remeasure`` scores the second
+    measurement as if it were a prediction of the first: the share of networks whose own
+    measurements agree within 10% is what the timing noise leaves any predictor.
     """
     predictor = Predictor.load(backend, threads, cache_dir=cache_dir)
     specs = random_networks(n, seed)
     plans = [build_plan(s) for s in specs]
     model_ms = [predictor.plan_ms(p) for p in plans]
     missing = [u for u in plan_units(plans) if not predictor.calibrated(u)]
-    total = _steps(len(missing), n, backend)
+    windows = REMEASURES * NETWORK_WINDOWS
+    total = _steps(len(missing), n, backend, windows)
     done = [0]
 
     def tick(step: str) -> None:
@@ -1111,29 +1120,32 @@ def validate(
         threads,
         progress=tick,
         networks=specs,
+        network_rounds=windows,
     )
     predictor.add(kernels)
     lookup_ms = [predictor.plan_ms(p) for p in plans]
     rows = []
     for spec, plan, mp, lp in zip(specs, plans, model_ms, lookup_ms):
-        windows = whole.get(spec.name)
         row = {
             "name": spec.name,
             "family": spec.family,
             "latency_ms": None,
             "latency_median_ms": None,
             "latency_spread_ms": None,
+            "latency_remeasured_ms": None,
             "latency_predicted_ms": lp,
             "latency_model_ms": mp,
             "units": _unit_calls(plan),
         }
-        if windows:
-            ms = sorted(w * 1e3 for w in windows)
-            q = statistics.quantiles(ms, n=4, method="inclusive")
+        timed = whole.get(spec.name)
+        if timed:
+            first = sorted(w * 1e3 for w in timed[0::REMEASURES])
+            q = statistics.quantiles(first, n=4, method="inclusive")
             row.update(
-                latency_ms=quiet_time(ms),
-                latency_median_ms=statistics.median(ms),
+                latency_ms=quiet_time(first),
+                latency_median_ms=statistics.median(first),
                 latency_spread_ms=q[2] - q[0],
+                latency_remeasured_ms=quiet_time(timed[1::REMEASURES]) * 1e3,
             )
         rows.append(row)
     ok = [r for r in rows if r["latency_ms"] is not None]
@@ -1146,6 +1158,7 @@ def validate(
         "rows": rows,
         "lookup": accuracy([r["latency_predicted_ms"] for r in ok], measured),
         "model": accuracy([r["latency_model_ms"] for r in ok], measured),
+        "remeasure": accuracy([r["latency_remeasured_ms"] for r in ok], measured),
     }
 
 
@@ -1170,8 +1183,9 @@ def calibrate_and_validate(
 ) -> tuple[list[dict], list[dict]]:
     """``calibrate`` each backend, then (``validate_n`` > 0) ``validate`` it.
 
-    Returns (one calibration row per backend, two accuracy rows per backend validated:
-    ``prediction`` = 'lookup' and 'model', each with its networks under ``rows``).
+    Returns (one calibration row per backend, three accuracy rows per backend validated:
+    ``prediction`` = 'lookup', 'model' and 'remeasure' (``validate``), each with its
+    networks under ``rows``).
     """
     calibration_rows, validation_rows = [], []
     for backend in backends:
@@ -1184,7 +1198,7 @@ def calibrate_and_validate(
             v = validate(
                 backend, threads, validate_n, seed=seed, cache_dir=cache_dir, progress=progress
             )
-            for mode in ("lookup", "model"):
+            for mode in ("lookup", "model", "remeasure"):
                 validation_rows.append(
                     {
                         "backend": backend,

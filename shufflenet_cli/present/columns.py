@@ -305,15 +305,12 @@ CALIBRATION_COLUMNS = [  # at 80 columns: the backend, the fit and its error com
     Column("seconds", "took (s)", decimals(0)),
     Column("cache", "cache file", justify="left", priority=EXTRA),
 ]
+# how a validation row estimated each network's latency (measure.predictor.validate)
+ESTIMATES = {"lookup": "prediction", "model": "regression", "remeasure": "remeasure"}
 VALIDATION_COLUMNS = [
     Column("backend", "backend", justify="left"),
     Column("threads", "threads"),
-    Column(
-        "prediction",
-        "unseen kernels",
-        lambda v, r: "measured" if v == "lookup" else "regression",
-        justify="left",
-    ),
+    Column("prediction", "estimate", lambda v, r: ESTIMATES[v], justify="left"),
     Column("networks", "networks"),
     Column("within_5", "within 5%", lambda v, r: f"{v:.0%}"),
     Column("within_10", "within 10%", lambda v, r: f"{v:.0%}"),

@@ -71,7 +71,9 @@ KEYS: dict[str, dict[str, str]] = {
         "torch": "torch version of the calibration",
         "onnxruntime": "ONNX Runtime version of the calibration (null for eager)",
         "cache": "the calibration's cache file",
-        "prediction": "measured (kernels calibration lacked timed first) or regression",
+        "prediction": "lookup (the predictor, kernels calibration lacked timed first), model "
+        "(those kernels from the regression) or remeasure (no predictor: the network's second "
+        "measurement, which bounds what any predictor can reach)",
         "within_5": "share of networks predicted within 5% of measured (fastest window)",
         "within_10": "share of networks predicted within 10% of measured (fastest window)",
         "rmse_ms": "root mean square error of the predictions (ms)",
@@ -80,8 +82,11 @@ KEYS: dict[str, dict[str, str]] = {
         "kernels_measured": "kernels timed on demand during validation",
         "calibration_s": "how long calibrating took (s)",
         "rows": "per validated network: name, family, latency_ms (its fastest window, what "
-        "the predictor predicts), latency_median_ms, latency_spread_ms, latency_predicted_ms, "
-        "latency_model_ms (regression for missing kernels), units",
+        "the predictor predicts), latency_median_ms, latency_spread_ms, "
+        "latency_remeasured_ms, latency_predicted_ms, latency_model_ms (regression for missing "
+        "kernels), units",
+        "latency_remeasured_ms": "the network's second measurement in the same run: the "
+        "fastest of its other windows, interleaved with the first's (ms)",
         "latency_median_ms": "median of the network's windows, as `profile` reports (ms)",
         "latency_model_ms": "predicted latency with missing kernels from the regression (ms)",
         "units": "unit calls in the network",
