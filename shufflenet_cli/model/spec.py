@@ -158,17 +158,8 @@ class _Keyed:
         with a ShuffleNet's stage part spelled once per distinct set of stages."""
         text = self.__dict__.get("_arch_text")
         if text is None:
-            if isinstance(self, ShuffleNetSpec):  # the key's layout, its stage part cached
-                body_text = _stages_key(
-                    tuple(self.stages), self.first_pointwise_grouped, self.shuffle
-                )[1]
-                text = (
-                    f"({self.family!r}, {self.in_channels!r}, {self.resolution!r}, "
-                    f"{self.stem_channels!r}, {body_text}, {self.num_classes!r}, "
-                    f"{bool(self.fc_bias)!r})"
-                )
-            else:
-                text = repr(self.arch_key())
+            fields = _key_fields(self, _Spelled(_key_body(self)[1]))
+            text = f"({', '.join(map(repr, fields))})"  # a tuple's repr, the body spelled
             object.__setattr__(self, "_arch_text", text)
         return text
 
@@ -271,12 +262,12 @@ def architecture_key(spec: NetworkSpec) -> tuple:
         >>> architecture_key(a) == architecture_key(b)
         True
     """
-    if isinstance(spec, ShuffleNetSpec):
-        body: tuple = _stages_key(tuple(spec.stages), spec.first_pointwise_grouped, spec.shuffle)[0]
-    elif isinstance(spec, MobileNetSpec):
-        body = ("blocks", tuple(tuple(b) for b in spec.blocks))
-    else:
-        raise TypeError(f"not a network spec: {spec!r}")
+    return _key_fields(spec, _key_body(spec)[0])
+
+
+def _key_fields(spec: NetworkSpec, body: Any) -> tuple:
+    """The architecture key's layout, around its family's ``body`` (the one place it is
+    written: ``architecture_key`` fills in the body's key, ``arch_text`` its text)."""
     return (
         spec.family,
         spec.in_channels,
@@ -286,6 +277,26 @@ def architecture_key(spec: NetworkSpec) -> tuple:
         spec.num_classes,
         bool(spec.fc_bias),
     )
+
+
+def _key_body(spec: NetworkSpec) -> tuple[tuple, str]:
+    """The family's part of the architecture key, and its ``repr``: a ShuffleNet's stages
+    (cached per distinct set), a MobileNet's blocks."""
+    if isinstance(spec, ShuffleNetSpec):
+        return _stages_key(tuple(spec.stages), spec.first_pointwise_grouped, spec.shuffle)
+    if isinstance(spec, MobileNetSpec):
+        body = ("blocks", tuple(tuple(b) for b in spec.blocks))
+        return body, repr(body)
+    raise TypeError(f"not a network spec: {spec!r}")
+
+
+class _Spelled(str):
+    """Text whose ``repr`` is itself: a key part already spelled, placed in a key's text."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str.__str__(self)
 
 
 @lru_cache(maxsize=65536)
