@@ -309,15 +309,15 @@ CALIBRATION_COLUMNS = [  # at 80 columns: the backend, the fit and its error com
 ESTIMATES = {"lookup": "prediction", "model": "regression", "remeasure": "remeasure"}
 VALIDATION_COLUMNS = [
     Column("backend", "backend", justify="left"),
-    Column("threads", "threads"),
+    Column("threads", "threads", priority=EXTRA),
     Column("prediction", "estimate", lambda v, r: ESTIMATES[v], justify="left"),
     Column("networks", "networks"),
     Column("within_5", "within 5%", lambda v, r: f"{v:.0%}"),
     Column("within_10", "within 10%", lambda v, r: f"{v:.0%}"),
-    Column("rmse_ms", "RMSE (ms)", decimals(2)),
+    Column("rmse_ms", "RMSE (ms)", decimals(2), priority=EXTRA),
     Column("mean_abs_rel", "mean abs err", lambda v, r: f"{v:.1%}"),
     Column("spearman", "Spearman", decimals(3)),
-    Column("kernels_measured", "kernels measured"),
+    Column("kernels_measured", "kernels measured", priority=EXTRA),
 ]
 PREDICTED_PAIR_COLUMNS = [
     Column(
