@@ -265,7 +265,11 @@ def test_accuracy_figures():
     assert acc["spearman"] == pytest.approx(1.0)
 
 
-def test_validation_measures_each_network_twice_and_scores_both(tmp_path, monkeypatch):
+def _fake_validation(tmp_path, monkeypatch) -> dict:
+    """A calibration of one small network in ``tmp_path``, validation drawing it and one more
+    (whose kernels are not calibrated), and timing replaced: every network's windows alternate
+    between the two measurements (1st 2.0 .. 2.9 ms, 2nd 2.5 .. 3.4 ms). Returns what the
+    timing was asked for."""
     known, new = shufflenet_spec(3, 0.25), shufflenet_spec(3, 0.25, resolution=96)
     P.save_calibration(_synthetic([known]), tmp_path)
     monkeypatch.setattr(P, "random_networks", lambda n, seed=0: [known, new][:n])
@@ -273,11 +277,15 @@ def test_validation_measures_each_network_twice_and_scores_both(tmp_path, monkey
 
     def fake_time_kernels(units, backend, threads=1, *, networks=(), network_rounds=None, **kw):
         asked.update(units=len(units), rounds=network_rounds)
-        # windows alternate between the two measurements: 1st 2.0 .. 2.9 ms, 2nd 2.5 .. 3.4 ms
         windows = [(2.0 + i // 2 * 0.1 + i % 2 * 0.5) * 1e-3 for i in range(20)]
         return {P.kernel_key(u): 1e-4 for u in units}, {s.name: windows for s in networks}
 
     monkeypatch.setattr(P, "time_kernels", fake_time_kernels)
+    return asked
+
+
+def test_validation_measures_each_network_twice_and_scores_both(tmp_path, monkeypatch):
+    asked = _fake_validation(tmp_path, monkeypatch)
     v = P.validate("eager", 1, 2, cache_dir=tmp_path)
     assert asked["rounds"] == P.REMEASURES * P.NETWORK_WINDOWS == 20
     assert v["kernels_measured"] == asked["units"] > 0  # ``new``'s kernels were not calibrated
@@ -287,6 +295,21 @@ def test_validation_measures_each_network_twice_and_scores_both(tmp_path, monkey
         assert row["latency_median_ms"] == pytest.approx(2.45)
     assert v["remeasure"]["networks"] == 2 and v["remeasure"]["within_10"] == 0.0
     assert v["remeasure"]["mean_abs_rel"] == pytest.approx(0.25)
+
+
+def test_calibrate_validate_prints_prediction_beside_remeasure(run_cli, tmp_path, monkeypatch):
+    _fake_validation(tmp_path, monkeypatch)
+    monkeypatch.setattr(P, "calibrate", lambda *a, **kw: P.load_calibration("eager", 1, tmp_path))
+    args = ("calibrate", "--backend", "eager", "--cache", tmp_path, "--validate", 2)
+    r = run_cli(*args, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert [row["prediction"] for row in rows] == ["lookup", "model", "remeasure"]
+    assert rows[2]["within_10"] == 0.0 and rows[2]["mean_abs_rel"] == pytest.approx(0.25)
+    table = run_cli(*args).stdout
+    names = ("prediction", "regression", "remeasure")
+    lines = [line.split() for line in table.splitlines() if line.startswith("eager ")]
+    assert [word for words in lines for word in words if word in names] == list(names)
 
 
 def test_screening_adds_predicted_latency_and_constrains_it(tmp_path):
