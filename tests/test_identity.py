@@ -94,11 +94,12 @@ def test_ids_hash_the_key_text_and_stay_what_stores_hold():
     specs += [shufflenet_spec(groups=3, **c) for c in ({"num_classes": 10, "in_channels": 1},)]
     specs += [shufflenet_spec([1, 2, 4], 0.5, units=[1, 2, 4], shuffle=False, resolution=160)]
     specs += [shufflenet_spec(8, first_pointwise_grouped=True, fc_bias=False)]
+    specs += [shufflenet_spec(3, num_stages=1, units=[2])]  # a one-stage key: ((...),)
     for spec in specs:
         assert spec.arch_text() == repr(architecture_key(spec)), spec.name
     assert arch_id(shufflenet_spec(3)) == "57922bfe24587a5e"
     assert architecture_id(shufflenet_spec(3)) == "f170c88eeb20"
-    assert arch_id(specs[-2]) == "c916979126e86d1c"
+    assert arch_id(specs[-3]) == "c916979126e86d1c"
     assert arch_id(mobilenet_spec(0.5)) == "ab950d4d43e45ee4"
 
 

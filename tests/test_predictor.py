@@ -269,15 +269,19 @@ def _fake_validation(tmp_path, monkeypatch) -> dict:
     """A calibration of one small network in ``tmp_path``, validation drawing it and one more
     (whose kernels are not calibrated), and timing replaced: every network's windows alternate
     between the two measurements (1st 2.0 .. 2.9 ms, 2nd 2.5 .. 3.4 ms). Returns what the
-    timing was asked for."""
+    timing was asked for. The windows are not in order, so that only the alternating split
+    finds each measurement's fastest (the first's is its last window, the second's its first).
+    """
     known, new = shufflenet_spec(3, 0.25), shufflenet_spec(3, 0.25, resolution=96)
     P.save_calibration(_synthetic([known]), tmp_path)
     monkeypatch.setattr(P, "random_networks", lambda n, seed=0: [known, new][:n])
     asked = {}
 
     def fake_time_kernels(units, backend, threads=1, *, networks=(), network_rounds=None, **kw):
-        asked.update(units=len(units), rounds=network_rounds)
-        windows = [(2.0 + i // 2 * 0.1 + i % 2 * 0.5) * 1e-3 for i in range(20)]
+        asked.update(units=len(units), rounds=network_rounds, same_order=kw.get("same_order"))
+        first = [2.0 + (m + 1) * 3 % 10 * 0.1 for m in range(10)]  # fastest: the last
+        second = [2.5 + m * 7 % 10 * 0.1 for m in range(10)]  # fastest: the first
+        windows = [ms * 1e-3 for pair in zip(first, second) for ms in pair]
         return {P.kernel_key(u): 1e-4 for u in units}, {s.name: windows for s in networks}
 
     monkeypatch.setattr(P, "time_kernels", fake_time_kernels)
@@ -287,12 +291,13 @@ def _fake_validation(tmp_path, monkeypatch) -> dict:
 def test_validation_measures_each_network_twice_and_scores_both(tmp_path, monkeypatch):
     asked = _fake_validation(tmp_path, monkeypatch)
     v = P.validate("eager", 1, 2, cache_dir=tmp_path)
-    assert asked["rounds"] == P.REMEASURES * P.NETWORK_WINDOWS == 20
+    assert asked["rounds"] == 2 * P.NETWORK_WINDOWS and asked["same_order"] == 2
     assert v["kernels_measured"] == asked["units"] > 0  # ``new``'s kernels were not calibrated
     for row in v["rows"]:
         assert row["latency_ms"] == pytest.approx(2.0)  # the first measurement's fastest
         assert row["latency_remeasured_ms"] == pytest.approx(2.5)  # the second's
         assert row["latency_median_ms"] == pytest.approx(2.45)
+        assert row["latency_spread_ms"] == pytest.approx(0.45)  # IQR of the first's ten
     assert v["remeasure"]["networks"] == 2 and v["remeasure"]["within_10"] == 0.0
     assert v["remeasure"]["mean_abs_rel"] == pytest.approx(0.25)
 

@@ -29,7 +29,7 @@ def calibrate(backends, threads, cache_dir, recalibrate, validate_n, seed, fmt, 
     versions. `profile --predict`, `compare --predict`, `report --predict` and searches with
     `predicted_latency` read it. With --validate N it then predicts and measures N random
     networks calibration did not use: share within 5% and 10%, RMSE, Spearman, beside the
-    same figures for a second measurement of each network (the noise's own bound).
+    same figures for a second measurement of each network (a reference for the noise).
 
     \b
     Examples:
@@ -70,11 +70,12 @@ def calibrate(backends, threads, cache_dir, recalibrate, validate_n, seed, fmt, 
         for r in rows
     ] + [
         f"{validate_n} random networks (seed {seed}), none a calibration network, measured "
-        "with the latency protocol's windows; each network's fastest window is compared with "
-        "its prediction (an undisturbed run's latency). 'prediction': kernels the calibration "
-        "lacked were timed on demand first (as profile --predict does); 'regression': "
+        "twice with the latency protocol's windows (alternating); the fastest window of the "
+        "first measurement is compared with the prediction (an undisturbed run's latency). "
+        "'prediction': kernels the calibration lacked were timed on demand first (as profile "
+        "--predict does); 'regression': "
         "estimated (as search screening does); 'remeasure': no predictor, each network's "
-        "second measurement (its other windows, interleaved with the first's) scored the same "
-        "way: how far the timing noise lets any predictor agree."
+        "second measurement scored the same way: how well two measurements agree, a reference "
+        "for the timing noise (not a bound: it carries two measurements' noise)."
     ]
     emit(validation, VALIDATION_COLUMNS, fmt, output, title="held-out accuracy", footer=footer)

@@ -91,9 +91,6 @@ CALIBRATION_SEED = "calibration"  # their seed (validation draws from integer se
 PREDICTABLE_BACKENDS = ("eager", "onnxruntime")
 KERNEL_ROUNDS = 8
 NETWORK_WINDOWS = 10  # windows per whole network (calibration and held-out alike)
-# a held-out network is measured twice (REMEASURES x NETWORK_WINDOWS windows, interleaved):
-# how well the second measurement agrees with the first bounds what any predictor can reach
-REMEASURES = 2
 KERNEL_WINDOW = 0.012  # seconds per kernel per round
 KERNEL_WARMUP = 0.01
 # ONNX Runtime kernels with more fp32 weight bytes than this are timed on copies in turn
@@ -394,6 +391,7 @@ def time_kernels(
     progress: Progress | None = None,
     networks: Sequence[NetworkSpec] = (),
     network_rounds: int | None = NETWORK_WINDOWS,
+    same_order: int = 1,
 ) -> tuple[dict[str, float], dict[str, list[float]]]:
     """Seconds per call of each unit run alone on ``backend``, and of each of ``networks``.
 
@@ -406,8 +404,10 @@ def time_kernels(
     windows; with ``network_rounds`` > ``rounds`` the networks get that many windows and the
     kernels' rounds are spread among them. Where the backend has a per-call cost a unit
     inside a network does not pay (ONNX Runtime's session call: ``_EMPTY_CALLS``), an empty
-    call is timed in the kernels' rounds and its time taken off every kernel's. ``progress``
-    is called once per kernel or network prepared and once per window.
+    call is timed in the kernels' rounds and its time taken off every kernel's. The order of
+    the keys is rotated every ``same_order`` rounds (so that, when consecutive rounds make
+    different measurements of one network, each sees the same neighbours). ``progress`` is
+    called once per kernel or network prepared and once per window.
     """
     import torch
 
@@ -455,7 +455,8 @@ def time_kernels(
                 round(i * (total_rounds - 1) / max(rounds - 1, 1)) for i in range(rounds)
             }
             for r in range(total_rounds):
-                shift = (r * 7) % max(len(keys), 1)  # rotate: no kernel always follows one
+                # rotate: no kernel always follows one
+                shift = (r // same_order * 7) % max(len(keys), 1)
                 for key in keys[shift:] + keys[:shift]:
                     network = isinstance(key, tuple) and key != CALL_KEY
                     if not network and r not in kernel_rounds:
@@ -1087,25 +1088,26 @@ def validate(
     Two predictions per network: ``model`` (the regression for every kernel the calibration
     lacks, as search screening does) made before anything is timed, then ``lookup`` (those
     kernels timed on demand and cached, as ``profile --predict`` does). The held-out networks
-    are timed whole in the same interleaved rounds as those kernels (``NETWORK_WINDOWS``
-    windows of the protocol's length each, warm-up, load redo), so a shared machine's drift
-    hits a network and the kernels it is predicted from alike; the prediction never sees the
-    network's own time. Each network is measured ``REMEASURES`` times over: its windows
-    alternate between two measurements of ``NETWORK_WINDOWS`` windows each. A network's
-    ``latency_ms`` is the first measurement's fastest window (``quiet_time``, the statistic the
-    kernels are reduced by), ``latency_median_ms`` and ``latency_spread_ms`` the median and IQR
-    of its windows (the ``profile`` protocol's statistics); ``latency_remeasured_ms`` is the
-    second measurement's fastest window. Returns ``{"rows": [...], "lookup": accuracy,
-    "model": accuracy, "remeasure": accuracy}``, where ``remeasure`` scores the second
-    measurement as if it were a prediction of the first: the share of networks whose own
-    measurements agree within 10% is what the timing noise leaves any predictor.
+    are timed whole in the same interleaved rounds as those kernels (windows of the
+    protocol's length, warm-up, load redo), so a shared machine's drift hits a network and
+    the kernels it is predicted from alike; the prediction never sees the network's own time.
+    Each network is measured twice: its ``2 * NETWORK_WINDOWS`` windows alternate between
+    the two measurements, consecutive rounds in the same order. A network's ``latency_ms`` is
+    the first measurement's fastest window (``quiet_time``, the statistic the kernels are
+    reduced by), ``latency_median_ms`` and ``latency_spread_ms`` the median and IQR of that
+    measurement's windows (the ``profile`` protocol's statistics); ``latency_remeasured_ms``
+    is the second measurement's fastest window. Returns ``{"rows": [...], "lookup":
+    accuracy, "model": accuracy, "remeasure": accuracy}``, where ``remeasure`` scores the
+    second measurement as if it were a prediction of the first: how well two measurements of
+    one network agree, a reference for the timing noise (not a bound: it carries the noise
+    of two measurements, and none of the drift between runs).
     """
     predictor = Predictor.load(backend, threads, cache_dir=cache_dir)
     specs = random_networks(n, seed)
     plans = [build_plan(s) for s in specs]
     model_ms = [predictor.plan_ms(p) for p in plans]
     missing = [u for u in plan_units(plans) if not predictor.calibrated(u)]
-    windows = REMEASURES * NETWORK_WINDOWS
+    windows = 2 * NETWORK_WINDOWS
     total = _steps(len(missing), n, backend, windows)
     done = [0]
 
@@ -1121,6 +1123,7 @@ def validate(
         progress=tick,
         networks=specs,
         network_rounds=windows,
+        same_order=2,
     )
     predictor.add(kernels)
     lookup_ms = [predictor.plan_ms(p) for p in plans]
@@ -1137,19 +1140,21 @@ def validate(
             "latency_model_ms": mp,
             "units": _unit_calls(plan),
         }
-        timed = whole.get(spec.name)
-        if timed:
-            first = sorted(w * 1e3 for w in timed[0::REMEASURES])
+        timed = whole.get(spec.name, [])
+        first = sorted(w * 1e3 for w in timed[0::2])
+        second = [w * 1e3 for w in timed[1::2]]
+        if len(first) > 1:
             q = statistics.quantiles(first, n=4, method="inclusive")
             row.update(
                 latency_ms=quiet_time(first),
                 latency_median_ms=statistics.median(first),
                 latency_spread_ms=q[2] - q[0],
-                latency_remeasured_ms=quiet_time(timed[1::REMEASURES]) * 1e3,
+                latency_remeasured_ms=quiet_time(second) if second else None,
             )
         rows.append(row)
     ok = [r for r in rows if r["latency_ms"] is not None]
     measured = [r["latency_ms"] for r in ok]
+    twice = [r for r in ok if r["latency_remeasured_ms"] is not None]
     return {
         "backend": backend,
         "threads": threads,
@@ -1158,7 +1163,9 @@ def validate(
         "rows": rows,
         "lookup": accuracy([r["latency_predicted_ms"] for r in ok], measured),
         "model": accuracy([r["latency_model_ms"] for r in ok], measured),
-        "remeasure": accuracy([r["latency_remeasured_ms"] for r in ok], measured),
+        "remeasure": accuracy(
+            [r["latency_remeasured_ms"] for r in twice], [r["latency_ms"] for r in twice]
+        ),
     }
 
 
