@@ -73,9 +73,9 @@ def calibrate(backends, threads, cache_dir, recalibrate, validate_n, seed, fmt, 
         "twice with the latency protocol's windows (alternating); the fastest window of the "
         "first measurement is compared with the prediction (an undisturbed run's latency). "
         "'prediction': kernels the calibration lacked were timed on demand first (as profile "
-        "--predict does); 'regression': "
-        "estimated (as search screening does); 'remeasure': no predictor, each network's "
-        "second measurement scored the same way: how well two measurements agree, a reference "
-        "for the timing noise (not a bound: it carries two measurements' noise)."
+        "--predict does); 'regression': estimated (as search screening does); 'remeasure': "
+        "no predictor, each network's second measurement scored the same way: how well two "
+        "measurements agree, a reference for the timing noise (not a bound: it carries two "
+        "measurements' noise)."
     ]
     emit(validation, VALIDATION_COLUMNS, fmt, output, title="held-out accuracy", footer=footer)
