@@ -151,7 +151,7 @@ def test_roofline_command(run_cli, tmp_path, monkeypatch):
         # a physical bound, but --quick times the peak briefly: on a loaded host (CI) the
         # peak can come out low and the bound pass the measured time by some percent (1.08
         # seen). A wrong unit would be off by 1000x; so would a bound of the wrong traffic.
-        assert 0.01 < row["efficiency"] < 1.5
+        assert 0 < row["efficiency"] < 1.5
     assert rows[1]["bound_ms"] < rows[0]["bound_ms"]  # fused traffic is less
     assert "Roofline" in plot.read_text()
 
@@ -199,7 +199,7 @@ def test_roofline_by_layer_command(run_cli, tmp_path, monkeypatch):
     rows = json.loads(r.stdout)
     assert rows[0]["layer"] == "conv1.conv"
     # below 1 with the full calibration (tests above); --quick's brief peak may sit low
-    assert all(0.01 < x["efficiency"] < 1.5 for x in rows)
+    assert all(0 < x["efficiency"] < 1.5 for x in rows)  # tiny layers: under 0.01
     bad = run_cli(
         "roofline", "--preset", "mobilenet-v1-0.25", "--by", "layer", "--backend", "onnxruntime"
     )
