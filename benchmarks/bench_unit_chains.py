@@ -17,24 +17,6 @@ import argparse
 import numpy as np
 
 
-def _session(model: bytes, x: np.ndarray, output: str):
-    """A bound one-thread call of ``model`` on ``x`` (None if its output is not x's shape)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-    (out,) = session.run(None, {"x": x})
-    if out.shape != x.shape:
-        return None
-    y = np.empty_like(out)
-    binding = session.io_binding()
-    binding.bind_cpu_input("x", x)
-    binding.bind_output(output, "cpu", 0, np.float32, y.shape, y.ctypes.data)
-    return lambda x=x, y=y: session.run_with_iobinding(binding)  # x, y live with the call
-
-
 def _chained(unit) -> bytes:
     """Two copies of ``unit``'s graph (other weights), the first's output the second's input."""
     import onnx
@@ -53,6 +35,7 @@ def main() -> None:
 
     from shufflenet_cli.measure.predictor import KERNEL_ROUNDS
     from shufflenet_cli.measure.predictor import KERNEL_WINDOW
+    from shufflenet_cli.measure.predictor import _bound_session
     from shufflenet_cli.measure.predictor import _unit_input_shape
     from shufflenet_cli.measure.predictor import kernel_key
     from shufflenet_cli.measure.predictor import unit_onnx
@@ -73,11 +56,13 @@ def main() -> None:
             if unit.kind not in ("shufflenet_unit", "dw_separable") or key in seen:
                 continue
             seen.add(key)
+            if unit.stride != 1 or unit.in_channels != unit.out_channels:
+                continue  # the unit changes the shape: it cannot be chained to itself
             x = np.random.default_rng(0).standard_normal(_unit_input_shape(unit), np.float32)
-            alone = _session(unit_onnx(unit, 0), x, "y")
-            if alone is None:  # the unit changes the shape: it cannot be chained to itself
-                continue
-            calls = [alone, _session(_chained(unit), x, "b_y")]
+            calls = [
+                _bound_session(unit_onnx(unit, 0), x, 1),
+                _bound_session(_chained(unit), x, 1, output="b_y"),
+            ]
             timers.append((name, key, calls, [block_size(f, KERNEL_WINDOW) for f in calls]))
     best = [[float("inf"), float("inf")] for _ in timers]
     for _round in range(KERNEL_ROUNDS):

@@ -214,9 +214,10 @@ def _onnxruntime_kernel(unit: Unit, threads: int) -> Callable[[], object]:
     return lambda: next(turn)()
 
 
-def _bound_session(model: bytes, x, threads: int) -> Callable[[], object]:
-    """A call of an ONNX model (input "x", output "y") on the CPU provider at ``threads``,
-    its input and output bound once: no allocation or copy per call, the model alone."""
+def _bound_session(model: bytes, x, threads: int, output: str = "y") -> Callable[[], object]:
+    """A call of an ONNX model (input "x", one output named ``output``) on the CPU provider
+    at ``threads``, its input and output bound once: no allocation or copy per call, the
+    model alone."""
     import numpy as np
 
     try:
@@ -233,7 +234,7 @@ def _bound_session(model: bytes, x, threads: int) -> Callable[[], object]:
     y = np.empty_like(out)
     binding = session.io_binding()
     binding.bind_cpu_input("x", x)
-    binding.bind_output("y", "cpu", 0, np.float32, y.shape, y.ctypes.data)
+    binding.bind_output(output, "cpu", 0, np.float32, y.shape, y.ctypes.data)
 
     def run(x=x, y=y):  # x and y stay alive as long as the call: ORT reads and writes them
         session.run_with_iobinding(binding)

@@ -306,10 +306,8 @@ def _stages_key(stages: tuple, first_pointwise_grouped: bool, shuffle: bool) -> 
     parts = [
         _stage_key(st, i > 0 or first_pointwise_grouped, shuffle) for i, st in enumerate(stages)
     ]
-    inner = ", ".join(text for _key, text in parts)
-    if len(parts) == 1:
-        inner += ","  # how a one-element tuple reads
-    return ("stages", tuple(key for key, _text in parts)), f"('stages', ({inner}))"
+    key = ("stages", tuple(key for key, _text in parts))
+    return key, repr(("stages", tuple(_Spelled(text) for _key, text in parts)))
 
 
 @lru_cache(maxsize=65536)
