@@ -281,7 +281,7 @@ def _fake_validation(tmp_path, monkeypatch) -> dict:
         asked.update(units=len(units), rounds=network_rounds, same_order=kw.get("same_order"))
         first = [2.0 + (m + 1) * 3 % 10 * 0.1 for m in range(10)]  # fastest: the last
         second = [2.5 + m * 7 % 10 * 0.1 for m in range(10)]  # fastest: the first
-        windows = [ms * 1e-3 for pair in zip(first, second) for ms in pair]
+        windows = [P.Window(ms * 1e-3, ms * 1e-3) for pair in zip(first, second) for ms in pair]
         return {P.kernel_key(u): 1e-4 for u in units}, {s.name: windows for s in networks}
 
     monkeypatch.setattr(P, "time_kernels", fake_time_kernels)
@@ -375,6 +375,60 @@ def test_profile_predict_alone_needs_no_timing(run_cli, tmp_path):
     from shufflenet_cli.present.vocabulary import documented
 
     assert [k for row in rows for k in row if not documented(k)] == []
+
+
+def test_blocks_are_short_and_a_window_keeps_its_fastest(monkeypatch):
+    """Calls are grouped into the fewest (doubling) that last ``BLOCK_TIME``; a network or
+    kernel is reduced to the fastest block of all its windows (a fake clock: 0.3 ms a call)."""
+    from shufflenet_cli.measure import runner
+
+    clock = [0.0]
+    monkeypatch.setattr(runner.time, "perf_counter", lambda: clock[0])
+
+    def call():
+        clock[0] += 3e-4
+
+    assert runner.short_block(call, 0.002) == 8  # 1, 2, 4 calls last under 2 ms
+    blocks = runner.timed_blocks(call, 0.01, 8)
+    assert len(blocks) == 5 and blocks == pytest.approx([3e-4] * 5)  # 2.4 ms each, 12 in all
+    windows = [P.Window(2.0e-3, 3.0e-3), P.Window(1.5e-3, 4.0e-3), P.Window(1.8e-3, 1.9e-3)]
+    assert P.quiet_time(windows) == 1.5e-3
+
+
+def test_kernels_are_timed_in_a_new_order_every_round_pair(monkeypatch):
+    """Not side by side in the same order each round (one loud stretch of the host would err a
+    network's kernels alike); rounds that ``same_order`` pairs keep one order."""
+    from shufflenet_cli.measure import runner
+
+    units = P.plan_units([build_plan(shufflenet_spec(3, 0.25, resolution=96))])
+    names = {}
+
+    def make(unit, threads):
+        def call():
+            return None
+
+        names[call] = P.kernel_key(unit)
+        return call
+
+    class Idle:
+        @staticmethod
+        def sample():
+            return Idle()
+
+        def other_cores_busy(self):
+            return 0.0
+
+    timed = []
+    monkeypatch.setitem(P._KERNELS, "eager", make)
+    monkeypatch.setattr(P, "CpuLoad", Idle)
+    monkeypatch.setattr(runner, "short_block", lambda fn, seconds: 1)
+    monkeypatch.setattr(runner, "timed_blocks", lambda fn, s, n: timed.append(names[fn]) or [1e-6])
+    kernels, _ = P.time_kernels(units, "eager", rounds=4, network_rounds=None, same_order=2)
+    n = len(units)
+    orders = [timed[n * (i + 1) : n * (i + 2)] for i in range(4)]  # after the warm-up's n
+    assert all(sorted(o) == sorted(kernels) for o in orders)
+    assert orders[0] == orders[1] and orders[2] == orders[3] and orders[1] != orders[2]
+    assert orders[0] != list(kernels)  # not the order they came in
 
 
 @pytest.mark.slow

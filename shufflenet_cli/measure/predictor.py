@@ -14,8 +14,9 @@ left it (in cache), as in the network.
 
 Calibration (``calibrate``) times every kernel of a space alone, with the protocol's
 interleaving and its redo of windows under other processes' load: warm-up, then ``rounds``
-rounds over all kernels, one ``torch.utils.benchmark`` window each; a kernel's time is the
-fastest of its windows (``quiet_time``: other tenants of a shared host only add time), less
+rounds over all kernels in a new order each, one window each timed in blocks of about 2 ms;
+a kernel's time is its fastest block (``quiet_time``: other tenants of a shared host only
+add time), less
 the backend's empty call where a unit inside a network does not pay one (ONNX Runtime's
 session call). Eager kernels are the project's own unit modules; ONNX Runtime kernels are the
 unit's ONNX graph (built from the plan, the node types torch's exporter writes), run through
@@ -65,6 +66,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import UserError
 from ..files import write_atomic
@@ -93,6 +95,7 @@ KERNEL_ROUNDS = 8
 NETWORK_WINDOWS = 10  # windows per whole network (calibration and held-out alike)
 KERNEL_WINDOW = 0.012  # seconds per kernel per round
 KERNEL_WARMUP = 0.01
+BLOCK_TIME = 0.002  # seconds per timed block of calls (``quiet_time``)
 # ONNX Runtime kernels with more fp32 weight bytes than this are timed on copies in turn
 # (``_onnxruntime_kernel``): half a typical per-core L2 cache
 CYCLED_WEIGHT_BYTES = 256 << 10
@@ -393,22 +396,28 @@ def time_kernels(
     networks: Sequence[NetworkSpec] = (),
     network_rounds: int | None = NETWORK_WINDOWS,
     same_order: int = 1,
-) -> tuple[dict[str, float], dict[str, list[float]]]:
+) -> tuple[dict[str, float], dict[str, list[Window]]]:
     """Seconds per call of each unit run alone on ``backend``, and of each of ``networks``.
 
-    Returns ``({kernel_key: seconds}, {network name: [seconds per window]})``. The
+    Returns ``({kernel_key: seconds}, {network name: [Window per window]})``. The
     protocol, in small: threads set, allocator steady, warm-up, then rounds over all kernels
     and networks together (so drift and other processes' load hit kernels and the networks
-    they are compared with alike), each window a ``blocked_autorange`` (``window`` seconds
+    they are compared with alike), each window blocks of ``BLOCK_TIME`` (``window`` seconds
     for a kernel, the protocol's window for a network); a window under other processes' load
-    is redone up to ``MAX_REDO`` times. A kernel's time is the fastest of its ``rounds``
-    windows; with ``network_rounds`` > ``rounds`` the networks get that many windows and the
-    kernels' rounds are spread among them. Where the backend has a per-call cost a unit
-    inside a network does not pay (ONNX Runtime's session call: ``_EMPTY_CALLS``), an empty
-    call is timed in the kernels' rounds and its time taken off every kernel's. The order of
-    the keys is rotated every ``same_order`` rounds (so that, when consecutive rounds make
-    different measurements of one network, each sees the same neighbours). ``progress`` is
-    called once per kernel or network prepared and once per window.
+    is redone up to ``MAX_REDO`` times. A kernel's time is its fastest block
+    (``quiet_time``) over its ``rounds`` windows; with ``network_rounds`` > ``rounds`` the
+    networks get that many windows and the kernels' rounds are spread among them. Where the
+    backend has a per-call cost a unit inside a network does not pay (ONNX Runtime's session
+    call: ``_EMPTY_CALLS``), an empty call is timed in the kernels' rounds and its time taken
+    off every kernel's.
+
+    The keys are timed in a new random order (seeded, so reproducible) every ``same_order``
+    rounds. In the order they come (a network's kernels side by side), one loud stretch of
+    the host erred neighbouring kernels alike (two runs' kernel errors correlated 0.39
+    between neighbours), so a network's kernel sum did not average its kernels' errors; and
+    when consecutive rounds make different measurements of one network, each sees the same
+    neighbours. ``progress`` is called once per kernel or network prepared and once per
+    window.
     """
     import torch
 
@@ -416,8 +425,9 @@ def time_kernels(
     from ..model.nn import example_input
     from .backends import BackendError
     from .backends import prepare
-    from .runner import block_size
     from .runner import blocked_autorange
+    from .runner import short_block
+    from .runner import timed_blocks
 
     make = _KERNELS[backend]
     previous = torch.get_num_threads()
@@ -429,13 +439,13 @@ def time_kernels(
             for unit in units:
                 fn = make(unit, threads)
                 blocked_autorange(fn, KERNEL_WARMUP)
-                timers[kernel_key(unit)] = (fn, block_size(fn, window))
+                timers[kernel_key(unit)] = (fn, short_block(fn, BLOCK_TIME))
                 if progress:
                     progress(f"prepare {unit.kind}")
             if units and backend in _EMPTY_CALLS:
                 fn = _EMPTY_CALLS[backend](threads)
                 blocked_autorange(fn, KERNEL_WARMUP)
-                timers[CALL_KEY] = (fn, block_size(fn, window))
+                timers[CALL_KEY] = (fn, short_block(fn, BLOCK_TIME))
                 if progress:
                     progress("prepare the empty call")
             for spec in networks:
@@ -445,7 +455,7 @@ def time_kernels(
                     fn = None  # the backend cannot run it: no time, not in the fit
                 if fn is not None:
                     blocked_autorange(fn, DEFAULT_WARMUP_TIME)
-                    timers[("network", spec.name)] = (fn, block_size(fn, DEFAULT_WINDOW_TIME))
+                    timers[("network", spec.name)] = (fn, short_block(fn, BLOCK_TIME))
                 if progress:
                     progress(f"prepare {spec.name}")
             samples: dict = {k: [] for k in timers}
@@ -456,9 +466,10 @@ def time_kernels(
                 round(i * (total_rounds - 1) / max(rounds - 1, 1)) for i in range(rounds)
             }
             for r in range(total_rounds):
-                # rotate: no kernel always follows one
-                shift = (r // same_order * 7) % max(len(keys), 1)
-                for key in keys[shift:] + keys[:shift]:
+                # a new order each round: the kernels of one network are not timed side by
+                # side, so a loud stretch of the host does not err them all alike
+                order = random.Random(r // same_order).sample(keys, len(keys))
+                for key in order:
                     network = isinstance(key, tuple) and key != CALL_KEY
                     if not network and r not in kernel_rounds:
                         continue
@@ -466,10 +477,10 @@ def time_kernels(
                     fn, number = timers[key]
                     for _attempt in range(MAX_REDO + 1):
                         before = CpuLoad.sample()
-                        median_s, _calls = blocked_autorange(fn, length, number)
+                        blocks = timed_blocks(fn, length, number)
                         if before.other_cores_busy() <= LOAD_THRESHOLD:
                             break
-                    samples[key].append(median_s)
+                    samples[key].append(Window(min(blocks), statistics.median(blocks)))
                     if progress:
                         progress(f"round {r + 1}/{total_rounds}")
     finally:
@@ -486,16 +497,28 @@ def time_kernels(
     return kernels, whole
 
 
-def quiet_time(windows: Sequence[float]) -> float:
-    """The time of the quietest window: the smallest of the window medians.
+class Window(NamedTuple):
+    """One window of a kernel or network: seconds per call of its fastest block of calls and
+    the median of its blocks."""
+
+    fastest: float
+    median: float
+
+
+def quiet_time(windows: Sequence[Window]) -> float:
+    """The time of the quietest stretch: the fastest block of ``BLOCK_TIME`` over all windows.
 
     Kernels, calibration networks and held-out networks are all reduced by it. Other
-    tenants of a shared host only ever add time, in bursts of seconds that the load check
-    cannot see (they run outside this VM), so the median of windows moves with them (by
-    20-50% on this project's test host within an evening) while the fastest window stays put;
-    the predictor is fitted to, and predicts, the latency of an undisturbed run.
+    tenants of a shared host only ever add time, and they come and go in stretches of tens of
+    milliseconds to seconds that the load check cannot see (they run outside this VM): a
+    fixed loop on the project's test host ran 5.0 ms in one stretch and 9.0 ms in the next.
+    The median of windows moves with them (by 20-50% within an evening), the fastest 0.1-s
+    window less, the fastest 2-ms block least: over 8 sets of 10 windows of six networks, the
+    fastest window varied by 2.5-8.3% (standard deviation of the log), the fastest block by
+    0.8-4.2% (benchmarks/README.md). The predictor is fitted to, and predicts, the latency
+    of an undisturbed run.
     """
-    return min(windows)
+    return min(w.fastest for w in windows)
 
 
 def _steps(kernels: int, networks: int, backend: str, windows: int = NETWORK_WINDOWS) -> int:
@@ -1094,10 +1117,10 @@ def validate(
     the kernels it is predicted from alike; the prediction never sees the network's own time.
     Each network is measured twice: its ``2 * NETWORK_WINDOWS`` windows alternate between
     the two measurements, consecutive rounds in the same order. A network's ``latency_ms`` is
-    the first measurement's fastest window (``quiet_time``, the statistic the kernels are
+    the first measurement's fastest block (``quiet_time``, the statistic the kernels are
     reduced by), ``latency_median_ms`` and ``latency_spread_ms`` the median and IQR of that
     measurement's windows (the ``profile`` protocol's statistics); ``latency_remeasured_ms``
-    is the second measurement's fastest window. Returns ``{"rows": [...], "lookup":
+    is the second measurement's fastest block. Returns ``{"rows": [...], "lookup":
     accuracy, "model": accuracy, "remeasure": accuracy}``, where ``remeasure`` scores the
     second measurement as if it were a prediction of the first: how well two measurements of
     one network agree, a reference for the timing noise (not a bound: it carries the noise
@@ -1142,15 +1165,15 @@ def validate(
             "units": _unit_calls(plan),
         }
         timed = whole.get(spec.name, [])
-        first = sorted(w * 1e3 for w in timed[0::2])
-        second = [w * 1e3 for w in timed[1::2]]
+        first, second = timed[0::2], timed[1::2]
         if len(first) > 1:
-            q = statistics.quantiles(first, n=4, method="inclusive")
+            medians = [w.median * 1e3 for w in first]
+            q = statistics.quantiles(medians, n=4, method="inclusive")
             row.update(
-                latency_ms=quiet_time(first),
-                latency_median_ms=statistics.median(first),
+                latency_ms=quiet_time(first) * 1e3,
+                latency_median_ms=statistics.median(medians),
                 latency_spread_ms=q[2] - q[0],
-                latency_remeasured_ms=quiet_time(second) if second else None,
+                latency_remeasured_ms=quiet_time(second) * 1e3 if second else None,
             )
         rows.append(row)
     ok = [r for r in rows if r["latency_ms"] is not None]
@@ -1248,7 +1271,7 @@ def calibration_row(calib: Calibration, cache_dir: str | Path | None = None) -> 
 PREDICTION_NOTE = (
     "Predicted ({backends}, {threads} thread(s), batch 1): an undisturbed run's latency, the "
     "sum of this machine's calibrated kernel times (each unit shape timed alone, fastest "
-    "window) with the fitted per-network terms (`shufflenet-cli calibrate`)."
+    "2-ms block) with the fitted per-network terms (`shufflenet-cli calibrate`)."
 )
 
 

@@ -239,16 +239,32 @@ def block_size(fn, min_run_time: float) -> int:
         number *= 10
 
 
-def blocked_autorange(fn, min_run_time: float, number: int | None = None) -> tuple[float, int]:
-    """Time blocks of calls until ``min_run_time`` is spent: (median seconds per call, calls).
-    ``number``: calls per block, when known from an earlier window (else ``block_size``,
-    which costs about 1 + 10 + 100 calls more: much of a short window)."""
-    number = number or block_size(fn, min_run_time)
+def short_block(fn, seconds: float) -> int:
+    """The fewest calls (doubling from one) whose block lasts at least ``seconds``: blocks
+    short enough to fall inside a quiet stretch of a shared host (``timed_blocks``)."""
+    number = 1
+    while _timeit(fn, number) < seconds and number < 2**30:
+        number *= 2
+    return number
+
+
+def timed_blocks(fn, min_run_time: float, number: int) -> list[float]:
+    """Seconds per call of each block of ``number`` calls, blocks until ``min_run_time`` is
+    spent (at least one block)."""
     total, per_call = 0.0, []
     while total < min_run_time:
         spent = _timeit(fn, number)
         per_call.append(spent / number)
         total += spent
+    return per_call
+
+
+def blocked_autorange(fn, min_run_time: float, number: int | None = None) -> tuple[float, int]:
+    """Time blocks of calls until ``min_run_time`` is spent: (median seconds per call, calls).
+    ``number``: calls per block, when known from an earlier window (else ``block_size``,
+    which costs about 1 + 10 + 100 calls more: much of a short window)."""
+    number = number or block_size(fn, min_run_time)
+    per_call = timed_blocks(fn, min_run_time, number)
     return statistics.median(per_call), number * len(per_call)
 
 
