@@ -121,28 +121,37 @@ def test_stale_cache_is_never_used(tmp_path, monkeypatch):
 
 def test_fit_network_terms_recovers_known_terms_and_drops_unsupported_ones():
     feats = [
-        {"kernels": k, "streamed": w, "network": 1.0}
-        for k, w in [
-            (0.004, 0.0),
-            (0.009, 0.0),
-            (0.013, 4e7),
-            (0.021, 0.0),
-            (0.030, 0.0),
-            (0.017, 5e7),
-            (0.008, 0.0),
+        {"kernels": k, "streamed": w, "edges": e, "network": 1.0}
+        for k, w, e in [
+            (0.004, 0.0, 1.1e6),
+            (0.009, 0.0, 1.2e6),
+            (0.013, 4e7, 3.0e6),
+            (0.021, 0.0, 2.5e6),
+            (0.030, 0.0, 8.0e6),
+            (0.017, 5e7, 2.0e6),
+            (0.008, 0.0, 4.0e6),
         ]
     ]
     measured = [1.1 * f["kernels"] + 1e-4 for f in feats]
     terms = P.fit_network_terms(feats, measured)
     assert terms["kernels"] == pytest.approx(1.1, rel=1e-6)
     assert terms["network"] == pytest.approx(1e-4, rel=1e-6)
-    assert terms["streamed"] == 0.0  # a term that does not help is left out
+    assert terms["streamed"] == terms["edges"] == 0.0  # terms that do not help are left out
     # a pure scale: only the kernels term
     scaled = P.fit_network_terms(feats, [0.9 * f["kernels"] for f in feats])
-    assert scaled == {"kernels": pytest.approx(0.9), "streamed": 0.0, "network": 0.0}
+    assert scaled == {"kernels": pytest.approx(0.9), "streamed": 0.0, "edges": 0.0, "network": 0.0}
     # a negative fixed cost is not physical: the set with it is passed over
     negative = [1.2 * f["kernels"] - 5e-4 for f in feats]
     assert P.fit_network_terms(feats, negative)["network"] == 0.0
+    # ONNX Runtime's fits take off what units alone pay at their edges; a network never pays
+    # more at its units' edges than the units alone did, so a positive term falls back to a
+    # scale alone
+    base = P.BASE_TERMS["onnxruntime"]
+    edged = [1.05 * f["kernels"] - 1.5e-10 * f["edges"] for f in feats]
+    assert P.fit_network_terms(feats, edged, base)["edges"] == pytest.approx(-1.5e-10, rel=1e-6)
+    assert P.fit_network_terms(feats, edged)["edges"] == 0.0  # not a base term of eager's
+    paid = P.fit_network_terms(feats, [f["kernels"] + 2e-10 * f["edges"] for f in feats], base)
+    assert paid["edges"] == 0.0 and paid["kernels"] > 0
 
 
 def test_weights_beyond_the_last_level_cache_are_streamed_and_fitted():
@@ -167,12 +176,25 @@ def test_weights_beyond_the_last_level_cache_are_streamed_and_fitted():
     assert extra == pytest.approx(2e-11 * weight_bytes[1] * 1e3)
     # and the fit finds it when networks over the cache run slower than their kernels
     feats = [
-        {"kernels": k, "streamed": w, "network": 1.0}
+        {"kernels": k, "streamed": w, "edges": 1e6, "network": 1.0}
         for k, w in [(0.004, 0), (0.009, 0), (0.013, 4e7), (0.021, 0), (0.030, 0), (0.017, 5e7)]
     ]
     measured = [0.95 * f["kernels"] + 3e-11 * f["streamed"] for f in feats]
     terms = P.fit_network_terms(feats, measured)
     assert terms["streamed"] == pytest.approx(3e-11, rel=1e-3)
+
+
+def test_edges_term_is_taken_off_every_unit_call():
+    spec = shufflenet_spec(3, 0.5)
+    plan = build_plan(spec)
+    plain = P.Predictor(_synthetic([spec], terms={"kernels": 1.0}))
+    edged = P.Predictor(_synthetic([spec], terms={"kernels": 1.0, "edges": -1e-12}))
+    edges = sum(P.unit_edges(b.unit) * b.repeat for b in plan.blocks)
+    assert edges == P.network_features(edged.calib.kernels, plan)["edges"] > 0
+    assert plain.plan_ms(plan) - edged.plan_ms(plan) == pytest.approx(1e-12 * edges * 1e3)
+    # a unit is never taken below a tenth of its kernel time, however large the term
+    huge = P.Predictor(_synthetic([spec], terms={"kernels": 1.0, "edges": -1.0}))
+    assert huge.plan_ms(plan) == pytest.approx(0.1 * plain.plan_ms(plan))
 
 
 def test_kernel_regression_is_non_negative_and_fits_additive_kernels():

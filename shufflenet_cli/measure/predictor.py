@@ -87,7 +87,7 @@ from .protocol import DEFAULT_WINDOW_TIME
 from .protocol import LOAD_THRESHOLD
 from .protocol import MAX_REDO
 
-FORMAT = 5  # bump when the cache's meaning changes: older files are then stale
+FORMAT = 6  # bump when the cache's meaning changes: older files are then stale
 CALIBRATION_DRAWN = 10  # random networks among the calibration networks
 CALIBRATION_SEED = "calibration"  # their seed (validation draws from integer seeds)
 PREDICTABLE_BACKENDS = ("eager", "onnxruntime")
@@ -564,23 +564,41 @@ def fit_kernel_model(kernels: dict[str, float]) -> list[float]:
     )
 
 
-NETWORK_TERMS = ("kernels", "streamed", "network")
-TERM_CHOICES = (
-    ("kernels",),
-    ("kernels", "streamed"),
-    ("kernels", "network"),
-    ("kernels", "streamed", "network"),
-)
+NETWORK_TERMS = ("kernels", "streamed", "edges", "network")
+# the terms every fit of a backend has: ONNX Runtime converts a unit graph's input and output
+# between layouts, which a unit inside a network does not (``unit_edges``); eager does not
+BASE_TERMS = {"onnxruntime": ("kernels", "edges")}
+# what the fit may add to them, kept where the leave-one-out error says so
+TERM_CHOICES = ((), ("streamed",), ("network",), ("streamed", "network"))
+# the sign a fitted term must have: a network cannot run faster for streaming its weights,
+# nor have a negative fixed cost, nor pay more at its units' edges than the units alone do
+TERM_SIGNS = {"streamed": 1, "network": 1, "edges": -1}
+
+
+def unit_edges(unit: Unit) -> float:
+    """Elements a unit reads and writes at its boundaries (input + output activations).
+
+    Timed alone on ONNX Runtime, a unit's graph converts its input to the blocked (NCHWc)
+    layout its convs use and its output back, for every call; inside a network only the
+    network's own input and output are converted (benchmarks/bench_unit_chains.py: a unit
+    alone cost 3-24% more than inside a chain, most for large, thin activations). The
+    ``edges`` term takes that cost off, per element.
+    """
+    h, w = unit.out_size
+    if unit.kind == "fc":
+        return float(unit.in_channels + unit.out_channels)
+    return float(unit.in_channels * unit.in_size[0] * unit.in_size[1] + unit.out_channels * h * w)
 
 
 def network_features(
     kernels: dict[str, float], plan: Plan, llc_bytes: int | None = None
 ) -> dict[str, float]:
     """The per-network fit's features of a plan: kernel-time sum (s), streamed weight bytes
-    (``streamed_bytes``) and 1."""
+    (``streamed_bytes``), elements at the units' edges (``unit_edges``) and 1."""
     return {
         "kernels": sum(kernels[kernel_key(b.unit)] * b.repeat for b in plan.blocks),
         "streamed": streamed_bytes(plan, llc_bytes),
+        "edges": sum(unit_edges(b.unit) * b.repeat for b in plan.blocks),
         "network": 1.0,
     }
 
@@ -606,17 +624,20 @@ def _solve(features: Sequence[dict], measured: Sequence[float], terms) -> dict[s
     return {t: float(c / n) for t, c, n in zip(terms, coef, norms)}
 
 
-def fit_network_terms(features: Sequence[dict], measured_s: Sequence[float]) -> dict[str, float]:
+def fit_network_terms(
+    features: Sequence[dict], measured_s: Sequence[float], base: Sequence[str] = ("kernels",)
+) -> dict[str, float]:
     """Coefficients of the per-network terms (``NETWORK_TERMS``), by relative least squares.
 
-    Of ``TERM_CHOICES``, the set with the smallest leave-one-out mean relative error over
-    the networks whose fit on all of them has no negative term (a network cannot run faster
-    for streaming its weights, nor have a negative fixed cost) is fitted; terms left out
-    are 0. With fewer than five networks only ``kernels`` (a scale) is fitted.
+    ``base`` (a backend's ``BASE_TERMS``) with each of ``TERM_CHOICES`` added: the set with
+    the smallest leave-one-out mean relative error over the networks, among those whose fit
+    on all of them gives every term its sign (``TERM_SIGNS``), is fitted; terms left out are
+    0. With fewer than five networks only ``base`` is tried; where no set keeps its signs,
+    ``kernels`` alone (a scale) is fitted.
     """
     n = len(measured_s)
     best, best_err = ("kernels",), math.inf
-    for terms in TERM_CHOICES if n >= 5 else TERM_CHOICES[:1]:
+    for terms in [(*base, *extra) for extra in (TERM_CHOICES if n >= 5 else ((),))]:
         if len(terms) >= n - 1:
             continue
         errors = []
@@ -627,7 +648,7 @@ def fit_network_terms(features: Sequence[dict], measured_s: Sequence[float]) -> 
             errors.append(abs(pred / measured_s[i] - 1))
         err = sum(errors) / n
         whole = _solve(features, measured_s, terms)
-        if any(whole[t] < 0 for t in terms if t != "kernels"):
+        if any(whole[t] * TERM_SIGNS[t] < 0 for t in terms if t in TERM_SIGNS):
             continue
         if err < best_err - 1e-4:  # a bigger set must do better, not merely as well
             best, best_err = terms, err
@@ -844,7 +865,7 @@ def calibrate(
         calib.networks.append({"name": spec.name, "latency_ms": measured[-1] * 1e3, **features[-1]})
     if not measured:
         raise UserError(f"backend: {backend} could not run any calibration network")
-    calib.terms = fit_network_terms(features, measured)
+    calib.terms = fit_network_terms(features, measured, BASE_TERMS.get(backend, ("kernels",)))
     calib.model = fit_kernel_model(calib.kernels)
     calib.seconds = time.perf_counter() - start
     calib.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -968,10 +989,13 @@ class Predictor:
 
     def unit_s(self, unit: Unit) -> float:
         """Seconds one call of the unit adds to a network: its kernel time times the fitted
-        ``kernels`` scale; cached."""
+        ``kernels`` scale, less what it paid alone at its edges (``edges``, per element);
+        never under a tenth of the scaled kernel time. Cached."""
         t = self._unit_s.get(unit)
         if t is None:
-            t = self.calib.terms.get("kernels", 1.0) * self.kernel_s(unit)
+            terms = self.calib.terms
+            scaled = terms.get("kernels", 1.0) * self.kernel_s(unit)
+            t = max(scaled + terms.get("edges", 0.0) * unit_edges(unit), 0.1 * scaled)
             self._unit_s[unit] = t
         return t
 
@@ -1259,6 +1283,7 @@ def calibration_row(calib: Calibration, cache_dir: str | Path | None = None) -> 
         "terms": ", ".join(t for t in NETWORK_TERMS if terms.get(t)),
         "scale": terms.get("kernels", 0.0),
         "per_streamed_mb_us": terms.get("streamed", 0.0) * 1e12,
+        "per_edge_element_ns": terms.get("edges", 0.0) * 1e9,
         "per_network_ms": terms.get("network", 0.0) * 1e3,
         "fit_max_rel_err": max(errors) if errors else None,
         "seconds": calib.seconds,
