@@ -23,19 +23,23 @@ unit's ONNX graph (built from the plan, the node types torch's exporter writes),
 I/O binding. In the same rounds, calibration networks are timed whole and the per-network
 terms are fitted (relative least squares):
 
-    latency = kernels * sum(repeat * kernel)
+    latency = kernels * sum(repeat * kernel) + edges * sum(repeat * unit edge elements)
               + streamed * weight bytes, if they exceed the last-level cache + network
 
 ``kernels`` is what cache state and call overhead change at the scale of a network.
-``streamed``: a kernel timed alone finds its weights in cache; inside a network whose weights
-do not fit in the last-level cache, every unit reads them from memory again on each run (on
-the test host, wide ShuffleNets at low resolution with 33-40 MB of weights ran 13-27% above
-their kernel sum; networks under the 32 MB cache did not). ``network``: a fixed cost per run.
-Which terms are used is chosen by leave-one-out error over the calibration networks, and
-``streamed`` and ``network`` must come out non-negative, so a term the data do not support is
-left out. Terms per unit call, per element crossing a unit's edges and per weight byte of
-every network were tried and dropped: on the same calibrations they fitted the calibration
-networks' noise and made the held-out networks' error worse (benchmarks/README.md).
+``edges`` (ONNX Runtime only, always fitted, never positive): a unit's graph timed alone
+converts its input to the blocked layout and its output back on every call, which a unit
+inside a network does not (``unit_edges``). ``streamed``: a kernel timed alone finds its
+weights in cache; inside a network whose weights do not fit in the last-level cache, every
+unit reads them from memory again on each run (on the test host, wide ShuffleNets at low
+resolution with 33-40 MB of weights ran 13-27% above their kernel sum; networks under the
+32 MB cache did not). ``network``: a fixed cost per run. Whether ``streamed`` and ``network``
+are added is chosen by leave-one-out error over the calibration networks, and they must come
+out non-negative, so a term the data do not support is left out. Terms per unit call and per
+weight byte of every network were tried and dropped: on the same calibrations they fitted the
+calibration networks' noise and made the held-out networks' error worse; the edges term was
+dropped too while the timing noise hid it, and kept once kernels were reduced by their
+fastest block and timed in a new order each round (benchmarks/README.md).
 
 Kernels a network needs that were not calibrated are measured on demand and added to the cache
 (``Predictor.ensure``); where measuring is not wanted (search screening), a regression over the
@@ -512,11 +516,11 @@ def quiet_time(windows: Sequence[Window]) -> float:
     tenants of a shared host only ever add time, and they come and go in stretches of tens of
     milliseconds to seconds that the load check cannot see (they run outside this VM): a
     fixed loop on the project's test host ran 5.0 ms in one stretch and 9.0 ms in the next.
-    The median of windows moves with them (by 20-50% within an evening), the fastest 0.1-s
-    window less, the fastest 2-ms block least: over 8 sets of 10 windows of six networks, the
-    fastest window varied by 2.5-8.3% (standard deviation of the log), the fastest block by
-    0.8-4.2% (benchmarks/README.md). The predictor is fitted to, and predicts, the latency
-    of an undisturbed run.
+    The median of windows moves with them, the fastest 0.1-s window less, the fastest 2-ms
+    block least: over 8 sets of 10 rounds of six networks, the median of windows varied by
+    8.0% (standard deviation of the log, median over the networks), the fastest window by
+    2.3-4.6%, the fastest 2-ms block by 1.5-2.2% (``benchmarks/bench_quiet_estimator.py``).
+    The predictor is fitted to, and predicts, the latency of an undisturbed run.
     """
     return min(w.fastest for w in windows)
 
