@@ -16,12 +16,11 @@ Calibration (``calibrate``) times every kernel of a space alone, with the protoc
 interleaving and its redo of windows under other processes' load: warm-up, then ``rounds``
 rounds over all kernels in a new order each, one window each timed in blocks of about 2 ms;
 a kernel's time is its fastest block (``quiet_time``: other tenants of a shared host only
-add time), less
-the backend's empty call where a unit inside a network does not pay one (ONNX Runtime's
-session call). Eager kernels are the project's own unit modules; ONNX Runtime kernels are the
-unit's ONNX graph (built from the plan, the node types torch's exporter writes), run through
-I/O binding. In the same rounds, calibration networks are timed whole and the per-network
-terms are fitted (relative least squares):
+add time), less the backend's empty call where a unit inside a network does not pay one
+(ONNX Runtime's session call). Eager kernels are the project's own unit modules; ONNX
+Runtime kernels are the unit's ONNX graph (built from the plan, the node types torch's
+exporter writes), run through I/O binding. In the same rounds, calibration networks are
+timed whole and the per-network terms are fitted (relative least squares):
 
     latency = kernels * sum(repeat * kernel) + edges * sum(repeat * unit edge elements)
               + streamed * weight bytes, if they exceed the last-level cache + network
