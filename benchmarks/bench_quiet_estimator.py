@@ -21,7 +21,6 @@ differ. A pure-Python probe loop timed 60 times beside gives the host's mood (IQ
 """
 
 import argparse
-import json
 import math
 import statistics
 import time
@@ -85,7 +84,6 @@ def main() -> None:
     parser.add_argument("--backend", default="onnxruntime", choices=("eager", "onnxruntime"))
     parser.add_argument("--rounds", type=int, default=80)
     parser.add_argument("--networks", type=int, default=6)
-    parser.add_argument("--json", help="also write the call times here")
     args = parser.parse_args()
     torch.set_num_threads(1)
     keep_freed_memory()
@@ -119,9 +117,6 @@ def main() -> None:
             sds.append(statistics.pstdev(math.log(x) for x in sets))
         spreads = " ".join(f"{s:.3f}" for s in sds)
         print(f"  {label:22s} {spreads}   median {statistics.median(sds):.3f}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(windows, f)
 
 
 if __name__ == "__main__":

@@ -96,6 +96,7 @@ CALIBRATION_SEED = "calibration"  # their seed (validation draws from integer se
 PREDICTABLE_BACKENDS = ("eager", "onnxruntime")
 KERNEL_ROUNDS = 8
 NETWORK_WINDOWS = 10  # windows per whole network (calibration and held-out alike)
+MEASUREMENTS = 2  # measurements of each held-out network in ``validate``, windows alternating
 KERNEL_WINDOW = 0.012  # seconds per kernel per round
 KERNEL_WARMUP = 0.01
 BLOCK_TIME = 0.002  # seconds per timed block of calls (``quiet_time``)
@@ -568,6 +569,7 @@ def fit_kernel_model(kernels: dict[str, float]) -> list[float]:
 
 
 NETWORK_TERMS = ("kernels", "streamed", "edges", "network")
+SCALE_ONLY = ("kernels",)  # the fit of last resort, and eager's base
 # the terms every fit of a backend has: ONNX Runtime converts a unit graph's input and output
 # between layouts, which a unit inside a network does not (``unit_edges``); eager does not
 BASE_TERMS = {"onnxruntime": ("kernels", "edges")}
@@ -628,7 +630,7 @@ def _solve(features: Sequence[dict], measured: Sequence[float], terms) -> dict[s
 
 
 def fit_network_terms(
-    features: Sequence[dict], measured_s: Sequence[float], base: Sequence[str] = ("kernels",)
+    features: Sequence[dict], measured_s: Sequence[float], base: Sequence[str] = SCALE_ONLY
 ) -> dict[str, float]:
     """Coefficients of the per-network terms (``NETWORK_TERMS``), by relative least squares.
 
@@ -639,7 +641,7 @@ def fit_network_terms(
     ``kernels`` alone (a scale) is fitted.
     """
     n = len(measured_s)
-    best, best_err = ("kernels",), math.inf
+    best, best_err = SCALE_ONLY, math.inf
     for terms in [(*base, *extra) for extra in (TERM_CHOICES if n >= 5 else ((),))]:
         if len(terms) >= n - 1:
             continue
@@ -868,7 +870,7 @@ def calibrate(
         calib.networks.append({"name": spec.name, "latency_ms": measured[-1] * 1e3, **features[-1]})
     if not measured:
         raise UserError(f"backend: {backend} could not run any calibration network")
-    calib.terms = fit_network_terms(features, measured, BASE_TERMS.get(backend, ("kernels",)))
+    calib.terms = fit_network_terms(features, measured, BASE_TERMS.get(backend, SCALE_ONLY))
     calib.model = fit_kernel_model(calib.kernels)
     calib.seconds = time.perf_counter() - start
     calib.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -1142,23 +1144,24 @@ def validate(
     are timed whole in the same interleaved rounds as those kernels (windows of the
     protocol's length, warm-up, load redo), so a shared machine's drift hits a network and
     the kernels it is predicted from alike; the prediction never sees the network's own time.
-    Each network is measured twice: its ``2 * NETWORK_WINDOWS`` windows alternate between
-    the two measurements, consecutive rounds in the same order. A network's ``latency_ms`` is
-    the first measurement's fastest block (``quiet_time``, the statistic the kernels are
-    reduced by), ``latency_median_ms`` and ``latency_spread_ms`` the median and IQR of that
-    measurement's windows (the ``profile`` protocol's statistics); ``latency_remeasured_ms``
-    is the second measurement's fastest block. Returns ``{"rows": [...], "lookup":
-    accuracy, "model": accuracy, "remeasure": accuracy}``, where ``remeasure`` scores the
-    second measurement as if it were a prediction of the first: how well two measurements of
-    one network agree, a reference for the timing noise (not a bound: it carries the noise
-    of two measurements, and none of the drift between runs).
+    Each network is measured twice (``MEASUREMENTS``): its windows alternate between the
+    two measurements, ``NETWORK_WINDOWS`` each, consecutive rounds in the same order. A
+    network's ``latency_ms`` is the first measurement's fastest block (``quiet_time``, the
+    statistic the kernels are reduced by), ``latency_median_ms`` and ``latency_spread_ms``
+    the median and IQR of that measurement's windows (the ``profile`` protocol's
+    statistics); ``latency_remeasured_ms`` is the second measurement's fastest block.
+    Returns ``{"rows": [...], "lookup": accuracy, "model": accuracy, "remeasure":
+    accuracy}``, where ``remeasure`` scores the second measurement as if it were a
+    prediction of the first: how well two measurements of one network agree, a reference
+    for the timing noise (not a bound: it carries the noise of two measurements, and none of
+    the drift between runs).
     """
     predictor = Predictor.load(backend, threads, cache_dir=cache_dir)
     specs = random_networks(n, seed)
     plans = [build_plan(s) for s in specs]
     model_ms = [predictor.plan_ms(p) for p in plans]
     missing = [u for u in plan_units(plans) if not predictor.calibrated(u)]
-    windows = 2 * NETWORK_WINDOWS
+    windows = MEASUREMENTS * NETWORK_WINDOWS
     total = _steps(len(missing), n, backend, windows)
     done = [0]
 
@@ -1174,7 +1177,7 @@ def validate(
         progress=tick,
         networks=specs,
         network_rounds=windows,
-        same_order=2,
+        same_order=MEASUREMENTS,
     )
     predictor.add(kernels)
     lookup_ms = [predictor.plan_ms(p) for p in plans]
@@ -1192,7 +1195,7 @@ def validate(
             "units": _unit_calls(plan),
         }
         timed = whole.get(spec.name, [])
-        first, second = timed[0::2], timed[1::2]
+        first, second = timed[0::MEASUREMENTS], timed[1::MEASUREMENTS]
         if len(first) > 1:
             medians = [w.median * 1e3 for w in first]
             q = statistics.quantiles(medians, n=4, method="inclusive")
