@@ -22,7 +22,7 @@ def _chained(unit) -> bytes:
     import onnx
     from onnx import compose
 
-    from shufflenet_cli.measure.predictor import unit_onnx
+    from shufflenet_cli.measure.unit_graphs import unit_onnx
 
     first = onnx.load_from_string(unit_onnx(unit, 0))
     second = compose.add_prefix(onnx.load_from_string(unit_onnx(unit, 1)), "b_")
@@ -36,11 +36,11 @@ def main() -> None:
     from shufflenet_cli.measure.predictor import KERNEL_ROUNDS
     from shufflenet_cli.measure.predictor import KERNEL_WINDOW
     from shufflenet_cli.measure.predictor import _bound_session
-    from shufflenet_cli.measure.predictor import _unit_input_shape
     from shufflenet_cli.measure.predictor import kernel_key
-    from shufflenet_cli.measure.predictor import unit_onnx
     from shufflenet_cli.measure.runner import block_size
     from shufflenet_cli.measure.runner import blocked_autorange
+    from shufflenet_cli.measure.unit_graphs import unit_input_shape
+    from shufflenet_cli.measure.unit_graphs import unit_onnx
     from shufflenet_cli.model.plan import build_plan
     from shufflenet_cli.model.rules import spec_from_name
 
@@ -58,7 +58,7 @@ def main() -> None:
             seen.add(key)
             if unit.stride != 1 or unit.in_channels != unit.out_channels:
                 continue  # the unit changes the shape: it cannot be chained to itself
-            x = np.random.default_rng(0).standard_normal(_unit_input_shape(unit), np.float32)
+            x = np.random.default_rng(0).standard_normal(unit_input_shape(unit), np.float32)
             calls = [
                 _bound_session(unit_onnx(unit, 0), x, 1),
                 _bound_session(_chained(unit), x, 1, output="b_y"),

@@ -11,6 +11,10 @@ import json
 import pytest
 
 from shufflenet_cli.measure import predictor as P
+from shufflenet_cli.measure.unit_graphs import conversions_in
+from shufflenet_cli.measure.unit_graphs import layout_conversions
+from shufflenet_cli.measure.unit_graphs import unit_input_shape
+from shufflenet_cli.measure.unit_graphs import unit_onnx
 from shufflenet_cli.model.cost import unit_cost
 from shufflenet_cli.model.plan import build_plan
 from shufflenet_cli.model.rules import mobilenet_spec
@@ -121,7 +125,7 @@ def test_stale_cache_is_never_used(tmp_path, monkeypatch):
 
 def test_fit_network_terms_recovers_known_terms_and_drops_unsupported_ones():
     feats = [
-        {"kernels": k, "streamed": w, "edges": e, "network": 1.0}
+        {"kernels": k, "streamed": w, "layout": e, "network": 1.0}
         for k, w, e in [
             (0.004, 0.0, 1.1e6),
             (0.009, 0.0, 1.2e6),
@@ -136,22 +140,21 @@ def test_fit_network_terms_recovers_known_terms_and_drops_unsupported_ones():
     terms = P.fit_network_terms(feats, measured)
     assert terms["kernels"] == pytest.approx(1.1, rel=1e-6)
     assert terms["network"] == pytest.approx(1e-4, rel=1e-6)
-    assert terms["streamed"] == terms["edges"] == 0.0  # terms that do not help are left out
+    assert terms["streamed"] == terms["layout"] == 0.0  # terms that do not help are left out
     # a pure scale: only the kernels term
     scaled = P.fit_network_terms(feats, [0.9 * f["kernels"] for f in feats])
-    assert scaled == {"kernels": pytest.approx(0.9), "streamed": 0.0, "edges": 0.0, "network": 0.0}
+    assert scaled == {"kernels": pytest.approx(0.9), "streamed": 0.0, "layout": 0.0, "network": 0.0}
     # a negative fixed cost is not physical: the set with it is passed over
     negative = [1.2 * f["kernels"] - 5e-4 for f in feats]
     assert P.fit_network_terms(feats, negative)["network"] == 0.0
-    # ONNX Runtime's fits take off what units alone pay at their edges; a network never pays
-    # more at its units' edges than the units alone did, so a positive term falls back to a
-    # scale alone
+    # ONNX Runtime's fits take off the layout conversions units alone do and the network does
+    # not; not doing them never costs time, so a positive term falls back to a scale alone
     base = P.BASE_TERMS["onnxruntime"]
-    edged = [1.05 * f["kernels"] - 1.5e-10 * f["edges"] for f in feats]
-    assert P.fit_network_terms(feats, edged, base)["edges"] == pytest.approx(-1.5e-10, rel=1e-6)
-    assert P.fit_network_terms(feats, edged)["edges"] == 0.0  # not a base term of eager's
-    paid = P.fit_network_terms(feats, [f["kernels"] + 2e-10 * f["edges"] for f in feats], base)
-    assert paid["edges"] == 0.0 and paid["kernels"] > 0
+    fewer = [1.05 * f["kernels"] - 1.5e-10 * f["layout"] for f in feats]
+    assert P.fit_network_terms(feats, fewer, base)["layout"] == pytest.approx(-1.5e-10, rel=1e-6)
+    assert P.fit_network_terms(feats, fewer)["layout"] == 0.0  # not a base term of eager's
+    paid = P.fit_network_terms(feats, [f["kernels"] + 2e-10 * f["layout"] for f in feats], base)
+    assert paid["layout"] == 0.0 and paid["kernels"] > 0
 
 
 def test_weights_beyond_the_last_level_cache_are_streamed_and_fitted():
@@ -176,7 +179,7 @@ def test_weights_beyond_the_last_level_cache_are_streamed_and_fitted():
     assert extra == pytest.approx(2e-11 * weight_bytes[1] * 1e3)
     # and the fit finds it when networks over the cache run slower than their kernels
     feats = [
-        {"kernels": k, "streamed": w, "edges": 1e6, "network": 1.0}
+        {"kernels": k, "streamed": w, "layout": 1e6, "network": 1.0}
         for k, w in [(0.004, 0), (0.009, 0), (0.013, 4e7), (0.021, 0), (0.030, 0), (0.017, 5e7)]
     ]
     measured = [0.95 * f["kernels"] + 3e-11 * f["streamed"] for f in feats]
@@ -184,17 +187,22 @@ def test_weights_beyond_the_last_level_cache_are_streamed_and_fitted():
     assert terms["streamed"] == pytest.approx(3e-11, rel=1e-3)
 
 
-def test_edges_term_is_taken_off_every_unit_call():
+def test_screening_estimates_layout_conversions_from_unit_edges():
     spec = shufflenet_spec(3, 0.5)
     plan = build_plan(spec)
     plain = P.Predictor(_synthetic([spec], terms={"kernels": 1.0}))
-    edged = P.Predictor(_synthetic([spec], terms={"kernels": 1.0, "edges": -1e-12}))
+    calib = _synthetic([spec], terms={"kernels": 1.0, "layout": -1e-12})
+    calib.layout_share = 0.5
+    estimated = P.Predictor(calib)
     edges = sum(P.unit_edges(b.unit) * b.repeat for b in plan.blocks)
-    assert edges == P.network_features(edged.calib.kernels, plan)["edges"] > 0
-    assert plain.plan_ms(plan) - edged.plan_ms(plan) == pytest.approx(1e-12 * edges * 1e3)
+    assert edges > 0
+    assert plain.plan_ms(plan) - estimated.plan_ms(plan) == pytest.approx(0.5e-12 * edges * 1e3)
     # a unit is never taken below a tenth of its kernel time, however large the term
-    huge = P.Predictor(_synthetic([spec], terms={"kernels": 1.0, "edges": -1.0}))
-    assert huge.plan_ms(plan) == pytest.approx(0.1 * plain.plan_ms(plan))
+    huge = _synthetic([spec], terms={"kernels": 1.0, "layout": -1.0})
+    huge.layout_share = 1.0
+    assert P.Predictor(huge).plan_ms(plan) == pytest.approx(0.1 * plain.plan_ms(plan))
+    # eager has no layout term: a network predicted alone is its screening prediction
+    assert plain.network_ms(plan) == plain.plan_ms(plan)
 
 
 def test_kernel_regression_is_non_negative_and_fits_additive_kernels():
@@ -247,7 +255,7 @@ def test_unit_graphs_have_the_node_types_torch_exports():
     )
     for unit in units:
         module = build_unit(unit).eval()
-        x = torch.randn(P._unit_input_shape(unit))
+        x = torch.randn(unit_input_shape(unit))
         buf = io.BytesIO()
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
@@ -265,8 +273,50 @@ def test_unit_graphs_have_the_node_types_torch_exports():
             for n in onnx.load_from_string(buf.getvalue()).graph.node
             if n.op_type not in ("Identity", "Constant")
         ]
-        ours = [n.op_type for n in onnx.load_from_string(P.unit_onnx(unit)).graph.node]
+        ours = [n.op_type for n in onnx.load_from_string(unit_onnx(unit)).graph.node]
         assert ours == exported, P.kernel_key(unit)
+
+
+def test_a_plans_chain_converts_layouts_as_the_exported_network_does():
+    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    import torch
+
+    from shufflenet_cli.measure.runtimes import onnx_model
+    from shufflenet_cli.model.nn import build_model
+    from shufflenet_cli.model.nn import example_input
+
+    # a MobileNet (every conv blocked), ShuffleNets whose 1x1 group convs are blocked or not
+    for spec in (
+        mobilenet_spec(0.25, 96),
+        shufflenet_spec(8, 0.25, resolution=96),
+        shufflenet_spec(3, 0.5, units=[1, 2, 1], resolution=96),
+    ):
+        plan = build_plan(spec)
+        x = example_input(spec)
+        with torch.no_grad():
+            exported = onnx_model(build_model(spec).eval(), x)
+        ours = layout_conversions(P.plan_chain(plan))
+        assert ours == conversions_in(exported, tuple(x.shape)), spec.name
+        alone: dict = {}
+        saved = P.layout_saved(plan, alone)
+        assert set(alone) == {P.kernel_key(u) for u in P.plan_units([plan])}
+        total = sum(alone[P.kernel_key(b.unit)] * b.repeat for b in plan.blocks)
+        assert saved == total - ours
+        assert 0 < saved <= total
+
+
+def test_a_network_predicted_alone_takes_off_its_own_saved_conversions():
+    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    spec = shufflenet_spec(8, 0.25, resolution=96)
+    plan = build_plan(spec)
+    calib = _synthetic([spec], terms={"kernels": 1.0, "layout": -1e-12, "network": 1e-4})
+    calib.layout_share = 0.3
+    predictor = P.Predictor(calib)
+    saved = P.layout_saved(plan, {})
+    kernel_sum = sum(calib.kernels[P.kernel_key(b.unit)] * b.repeat for b in plan.blocks)
+    expected = (kernel_sum - 1e-12 * saved + 1e-4) * 1e3
+    assert predictor.network_ms(plan) == pytest.approx(expected)
+    assert len(calib.layout) == len(P.plan_units([plan]))  # each unit graph counted once
 
 
 def test_random_networks_are_valid_held_out_and_reproducible():

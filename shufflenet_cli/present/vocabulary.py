@@ -65,8 +65,8 @@ KEYS: dict[str, dict[str, str]] = {
         "scale": "factor on the summed kernel times",
         "per_streamed_mb_us": "cost per MB of weights a network reads from memory, when they "
         "exceed the last-level cache (us)",
-        "per_edge_element_ns": "cost per activation element at a unit's edges that a unit "
-        "timed alone pays and one inside a network does not (ns; zero or negative)",
+        "per_layout_element_ns": "cost per element of layout conversion (NCHW <-> NCHWc) a "
+        "unit timed alone does and one inside a network does not (ns; zero or negative)",
         "per_network_ms": "constant per network (ms)",
         "fit_max_rel_err": "largest relative error over the fit's networks",
         "seconds": "how long calibrating took (s)",
