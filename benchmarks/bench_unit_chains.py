@@ -4,9 +4,9 @@ Run: python benchmarks/bench_unit_chains.py NETWORK [NETWORK ...]   (rule names,
 mobilenet-v1-0.5-200 shufflenet-0.9x-g3-u3.6.1-b0.33-248)
 
 The predictor times each unit's ONNX graph alone (``measure.predictor``). Inside a network a
-unit pays neither the session call nor the graph's edges (ONNX Runtime converts a graph's
-input to its blocked layout and its output back), and it finds other units' weights, not its
-own, in cache. For every unit of the networks whose output has its input's shape, this times
+unit pays no session call, often skips the layout conversions its graph alone does at its edges
+(which ones, the predictor counts: ``measure.unit_graphs``), and finds other units' weights, not
+its own, in cache. For every unit of the networks whose output has its input's shape, this times
 the unit alone (T1) and two copies of it chained (T2, other weights) in interleaved rounds,
 fastest window each, and prints 2*T1 - T2: what a unit alone pays that a unit inside a chain
 does not (positive), or the reverse (negative: the second copy found the cache less warm).

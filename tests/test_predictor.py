@@ -201,6 +201,17 @@ def test_screening_estimates_layout_conversions_from_unit_edges():
     huge = _synthetic([spec], terms={"kernels": 1.0, "layout": -1.0})
     huge.layout_share = 1.0
     assert P.Predictor(huge).plan_ms(plan) == pytest.approx(0.1 * plain.plan_ms(plan))
+
+
+def test_eager_predicts_a_network_alone_without_onnxruntime(monkeypatch):
+    spec = shufflenet_spec(3, 0.5)
+    plan = build_plan(spec)
+    plain = P.Predictor(_synthetic([spec], terms={"kernels": 1.0, "network": 1e-4}))
+
+    def no_graphs(*a, **kw):
+        raise AssertionError("eager built an ONNX Runtime graph")
+
+    monkeypatch.setattr(P, "layout_conversions", no_graphs)
     # eager has no layout term: a network predicted alone is its screening prediction
     assert plain.network_ms(plan) == plain.plan_ms(plan)
 
@@ -317,6 +328,47 @@ def test_a_network_predicted_alone_takes_off_its_own_saved_conversions():
     expected = (kernel_sum - 1e-12 * saved + 1e-4) * 1e3
     assert predictor.network_ms(plan) == pytest.approx(expected)
     assert len(calib.layout) == len(P.plan_units([plan]))  # each unit graph counted once
+    assert P.load_calibration("eager", 1).layout == calib.layout  # and kept in the cache
+
+
+def test_calibration_counts_layout_and_keeps_it_in_the_cache(tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    specs = [shufflenet_spec(g, 0.25, resolution=r) for g in (1, 3, 8) for r in (96, 128)]
+    specs += [mobilenet_spec(0.25, 96), mobilenet_spec(0.5, 96)]
+    plans = [build_plan(s) for s in specs]
+    kernels = {
+        P.kernel_key(u): 1e-5 * (1 + sum(P.kernel_features(u)[:4]) / 1e7)
+        for u in P.plan_units(plans)
+    }
+    # conversions: 3 elements per unit graph alone, a chain of n units n + 2 (the network
+    # skips 2 per call but for its first and last)
+    monkeypatch.setattr(
+        P, "layout_conversions", lambda units, threads=1: 3 if len(units) == 1 else len(units) + 2
+    )
+
+    def saved(plan):
+        return 2.0 * sum(b.repeat for b in plan.blocks) - 2.0
+
+    def fake_time_kernels(units, backend, threads=1, *, networks=(), **kw):
+        windows = {}
+        for spec in networks:
+            plan = build_plan(spec)
+            t = 1.1 * sum(kernels[P.kernel_key(b.unit)] * b.repeat for b in plan.blocks)
+            t -= 1e-7 * saved(plan)
+            windows[spec.name] = [P.Window(t, t)] * 3
+        return {P.kernel_key(u): kernels[P.kernel_key(u)] for u in units}, windows
+
+    monkeypatch.setattr(P, "time_kernels", fake_time_kernels)
+    calib = P.calibrate("onnxruntime", 1, cache_dir=tmp_path, units=[], networks=specs)
+    assert [n["layout"] for n in calib.networks] == [saved(p) for p in plans]
+    assert calib.terms["layout"] == pytest.approx(-1e-7, rel=1e-6)
+    assert calib.terms["kernels"] == pytest.approx(1.1, rel=1e-6)
+    edges = sum(P.unit_edges(b.unit) * b.repeat for p in plans for b in p.blocks)
+    assert calib.layout_share == pytest.approx(sum(saved(p) for p in plans) / edges)
+    assert set(calib.layout) == {P.kernel_key(u) for u in P.plan_units(plans)}
+    # both survive the cache
+    loaded = P.load_calibration("onnxruntime", 1, tmp_path)
+    assert loaded.layout == calib.layout and loaded.layout_share == calib.layout_share
 
 
 def test_random_networks_are_valid_held_out_and_reproducible():

@@ -825,7 +825,9 @@ def _memo_key() -> tuple[str, int]:
 
 
 class Predictor:
-    """Predicted latency of plans from one calibration (closed-form, cached per unit).
+    """Predicted latency of plans from one calibration: ``plan_ms`` a closed-form sum of
+    values cached per unit (search screening), ``network_ms`` the same kernels with the
+    network's own layout conversions counted in its graph (a network predicted alone).
 
     ``measure_missing``: kernels not in the calibration are timed (``ensure``) before a
     prediction and saved to the cache; otherwise the regression estimates them.
@@ -955,18 +957,27 @@ class Predictor:
     def network_ms(self, plan: Plan) -> float:
         """Predicted latency (ms) of a plan with the network's own layout conversions:
         where the fit has a ``layout`` term (ONNX Runtime), the conversions its units alone
-        do and the network's graph does not are counted in that graph (``layout_saved``,
-        tens to hundreds of ms, no timing); elsewhere ``plan_ms``. Never measures."""
-        terms = self.calib.terms
+        do and the network's graph does not are counted in that graph (``layout_saved``: the
+        graph is optimized and run once on zeros, 24-600 ms on the test host; nothing is
+        timed), and the unit graphs counted for the first time are added to the cache;
+        elsewhere ``plan_ms``. The fitted terms apply to the whole network, as in the fit,
+        with no per-unit floor (``unit_s`` has one for its estimate)."""
+        calib = self.calib
+        terms = calib.terms
         if not terms.get("layout"):
             return self.plan_ms(plan)
-        seconds = {
+        counted = len(calib.layout)
+        features = {
             "kernels": sum(self.kernel_s(b.unit) * b.repeat for b in plan.blocks),
-            "streamed": streamed_bytes(plan, self.calib.fingerprint["llc_bytes"]),
-            "layout": layout_saved(plan, self.calib.layout, self.threads),
+            "streamed": streamed_bytes(plan, calib.fingerprint["llc_bytes"]),
+            "layout": layout_saved(plan, calib.layout, self.threads),
             "network": 1.0,
         }
-        return sum(terms.get(t, 0.0) * seconds[t] for t in NETWORK_TERMS) * 1e3
+        if len(calib.layout) > counted:
+            save_calibration(calib, self.cache_dir)
+        seconds = terms.get("kernels", 1.0) * features["kernels"]
+        seconds += sum(terms.get(t, 0.0) * features[t] for t in NETWORK_TERMS if t != "kernels")
+        return seconds * 1e3
 
     def predict_ms(self, spec: NetworkSpec) -> float:
         """Predicted latency (ms) of a network (measures missing kernels if allowed)."""
@@ -1082,9 +1093,10 @@ def validate(
 ) -> dict:
     """Predict and measure ``n`` random held-out networks (``random_networks``).
 
-    Two predictions per network: ``model`` (the regression for every kernel the calibration
-    lacks, as search screening does) made before anything is timed, then ``lookup`` (those
-    kernels timed on demand and cached, as ``profile --predict`` does). The held-out networks
+    Two predictions per network: ``model`` (``plan_ms``: the regression for every kernel the
+    calibration lacks and the layout conversions estimated, as search screening does) made
+    before anything is timed, then ``lookup`` (``network_ms``: those kernels timed on demand
+    and cached and the conversions counted, as ``profile --predict`` does). The held-out networks
     are timed whole in the same interleaved rounds as those kernels (windows of the
     protocol's length, warm-up, load redo), so a shared machine's drift hits a network and
     the kernels it is predicted from alike; the prediction never sees the network's own time.
