@@ -1258,7 +1258,8 @@ def calibration_row(calib: Calibration, cache_dir: str | Path | None = None) -> 
 PREDICTION_NOTE = (
     "Predicted ({backends}, {threads} thread(s), batch 1): an undisturbed run's latency, the "
     "sum of this machine's calibrated kernel times (each unit shape timed alone, fastest "
-    "2-ms block) with the fitted per-network terms (`shufflenet-cli calibrate`)."
+    "2-ms block) with the fitted per-network terms (`shufflenet-cli calibrate`); on "
+    "onnxruntime, less the layout conversions the network's graph skips (counted in it)."
 )
 
 
