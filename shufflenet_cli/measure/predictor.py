@@ -506,17 +506,26 @@ def layout_saved(plan: Plan, alone: dict[str, int], threads: int = 1) -> float:
 
 
 def network_features(
-    kernels: dict[str, float], plan: Plan, llc_bytes: int | None = None, layout: float = 0.0
+    kernel_s: Callable[[Unit], float],
+    plan: Plan,
+    llc_bytes: int | None = None,
+    layout: float = 0.0,
 ) -> dict[str, float]:
-    """The per-network fit's features of a plan: kernel-time sum (s), streamed weight bytes
-    (``streamed_bytes``), layout conversion elements its units alone do and it does not
-    (``layout``, from ``layout_saved``; 0 where the backend has none) and 1."""
+    """The per-network fit's features of a plan: kernel-time sum (s, ``kernel_s`` of each
+    unit call), streamed weight bytes (``streamed_bytes``), layout conversion elements its
+    units alone do and it does not (``layout``, from ``layout_saved``; 0 where the backend
+    has none) and 1."""
     return {
-        "kernels": sum(kernels[kernel_key(b.unit)] * b.repeat for b in plan.blocks),
+        "kernels": sum(kernel_s(b.unit) * b.repeat for b in plan.blocks),
         "streamed": streamed_bytes(plan, llc_bytes),
         "layout": layout,
         "network": 1.0,
     }
+
+
+def network_seconds(terms: dict[str, float], features: dict[str, float]) -> float:
+    """The fitted terms applied to a network's features (``network_features``): seconds."""
+    return sum(terms.get(t, 1.0 if t == "kernels" else 0.0) * features[t] for t in NETWORK_TERMS)
 
 
 def streamed_bytes(plan: Plan, llc_bytes: int | None) -> float:
@@ -785,7 +794,12 @@ def calibrate(
         plan = build_plan(spec)
         layout = layout_saved(plan, calib.layout, threads) if "layout" in base else 0.0
         features.append(
-            network_features(calib.kernels, plan, calib.fingerprint["llc_bytes"], layout)
+            network_features(
+                lambda u: calib.kernels[kernel_key(u)],
+                plan,
+                calib.fingerprint["llc_bytes"],
+                layout,
+            )
         )
         edges.append(sum(unit_edges(b.unit) * b.repeat for b in plan.blocks))
         measured.append(quiet_time(whole[spec.name]))
@@ -967,17 +981,11 @@ class Predictor:
         if not terms.get("layout"):
             return self.plan_ms(plan)
         counted = len(calib.layout)
-        features = {
-            "kernels": sum(self.kernel_s(b.unit) * b.repeat for b in plan.blocks),
-            "streamed": streamed_bytes(plan, calib.fingerprint["llc_bytes"]),
-            "layout": layout_saved(plan, calib.layout, self.threads),
-            "network": 1.0,
-        }
+        layout = layout_saved(plan, calib.layout, self.threads)
         if len(calib.layout) > counted:
             save_calibration(calib, self.cache_dir)
-        seconds = terms.get("kernels", 1.0) * features["kernels"]
-        seconds += sum(terms.get(t, 0.0) * features[t] for t in NETWORK_TERMS if t != "kernels")
-        return seconds * 1e3
+        llc = calib.fingerprint["llc_bytes"]
+        return network_seconds(terms, network_features(self.kernel_s, plan, llc, layout)) * 1e3
 
     def predict_ms(self, spec: NetworkSpec) -> float:
         """Predicted latency (ms) of a network (measures missing kernels if allowed)."""
@@ -1233,10 +1241,7 @@ def calibrate_and_validate(
 def calibration_row(calib: Calibration, cache_dir: str | Path | None = None) -> dict:
     """One row describing a calibration (what ``calibrate`` prints)."""
     terms = calib.terms
-    errors = [
-        abs(sum(terms.get(t, 0.0) * n[t] for t in NETWORK_TERMS) * 1e3 / n["latency_ms"] - 1)
-        for n in calib.networks
-    ]
+    errors = [abs(network_seconds(terms, n) * 1e3 / n["latency_ms"] - 1) for n in calib.networks]
     return {
         "backend": calib.fingerprint["backend"],
         "threads": calib.fingerprint["threads"],
