@@ -75,6 +75,49 @@ def test_identical_architectures_are_evaluated_once_and_invalid_ones_counted():
     assert "does not divide" in s.first_invalid
 
 
+def test_screening_builds_each_candidate_as_candidate_spec_does():
+    """Screening builds one spec per set of choices other than resolution and shuffle and
+    derives the rest (``rules.shufflenet_at``): every candidate's spec, name, id and error
+    equal ``candidate_spec``'s, including a resolution too small for the stages and
+    candidates that give resolution or shuffle as another type or not at all."""
+    from shufflenet_cli.explore.search import _CandidateSpecs
+    from shufflenet_cli.model.spec import arch_id
+
+    space = space_from_dict(
+        {
+            "space": {
+                "stage_groups": [[1, 3, 4], [2, 3, 5, 8], [3, 8]],
+                "scale": [0.5, 1.0, 1.5],
+                "units": [[1, 4], [2], [1, 4]],
+                "resolution": [32, 64, 160],
+                "shuffle": [True, False],
+            }
+        }
+    )
+    cands = list(grid_candidates(space))
+    cands += [{**c, "resolution": 160.0} for c in cands[:12]]  # 160.0 is kept as given
+    cands += [{k: v for k, v in c.items() if k not in ("resolution", "shuffle")} for c in cands]
+    cands += [{**c, "shuffle": 1} for c in cands[:6]] + [{**c, "resolution": -8} for c in cands[:6]]
+    cands += [{**c, "resolution": 16} for c in cands[:200]]  # too small for five stride-2 layers
+    specs = _CandidateSpecs(space)
+    kinds = {"ok": 0, "error": 0}
+    for cand in cands:
+        try:
+            want = candidate_spec(space, cand)
+        except UserError as e:
+            with pytest.raises(UserError) as got:
+                specs(cand)
+            assert str(got.value) == str(e)
+            kinds["error"] += 1
+            continue
+        spec = specs(cand)
+        assert spec == want and spec.name == want.name and arch_id(spec) == arch_id(want)
+        assert type(spec.resolution) is type(want.resolution)
+        kinds["ok"] += 1
+    assert kinds["ok"] > 100 and kinds["error"] > 50
+    assert len(specs.built) < kinds["ok"] / 2  # most specs were derived, not built
+
+
 def test_screen_progress_counts_every_candidate_and_restores_the_collector():
     """Progress ticks count invalid and duplicate candidates too; the cycle collector paused
     while screening is on again afterwards (and stays off if it was off)."""

@@ -52,12 +52,14 @@ from ..model import schema as S
 from ..model.cost import plan_totals
 from ..model.cost import totals
 from ..model.plan import build_plan
+from ..model.rules import shufflenet_at
 from ..model.rules import shufflenet_spec
 from ..model.spec import MAX_CHANNELS
 from ..model.spec import MAX_RESOLUTION
 from ..model.spec import MAX_UNITS
 from ..model.spec import NetworkSpec
 from ..model.spec import arch_id
+from ..model.spec import typed_key
 from ..model.specfile import MAX_GROUPS
 from ..model.specfile import MAX_STAGES
 from .pareto import dominates  # noqa: F401  (dominates re-exported)
@@ -514,16 +516,46 @@ def _no_cycle_collection():
             gc.enable()
 
 
+class _CandidateSpecs:
+    """``candidate_spec`` for one screen, each set of choices other than the resolution and
+    the shuffle switch built once: a grid holds every such set at each resolution, shuffle on
+    and off, and ``rules.shufflenet_at`` makes those from it for a fraction of the cost (the
+    same spec, checked the same way). Invalid sets are not kept: each of their candidates
+    takes ``candidate_spec``, which says what is wrong with it."""
+
+    VARYING = ("resolution", "shuffle")
+
+    def __init__(self, space: SearchSpace):
+        self.space = space
+        self.built: dict[tuple, NetworkSpec] = {}
+
+    def __call__(self, cand: Candidate) -> NetworkSpec:
+        """The spec of ``cand`` (``UserError`` if the combination is invalid)."""
+        varying = self.VARYING
+        try:  # typed: True is not 1, 2.0 is not 2; the varying keys by name (given or not)
+            key = tuple([k if k in varying else (k, typed_key(v)) for k, v in cand.items()])
+            base = self.built.get(key)
+        except TypeError:  # a value that does not hash: the checks say what is wrong
+            return candidate_spec(self.space, cand)
+        if base is None:
+            spec = self.built[key] = candidate_spec(self.space, cand)
+            return spec
+        return shufflenet_at(
+            base, cand.get("resolution", base.resolution), cand.get("shuffle", base.shuffle)
+        )
+
+
 def _screen(space, candidates, progress, predictor) -> ScreenResult:
     """``screen``'s loop."""
     result = ScreenResult([])
     seen: set = set()
+    specs = _CandidateSpecs(space)
     for cand in candidates:
         result.evaluated += 1
         if progress and result.evaluated % 512 == 0:  # every 512th, whatever becomes of it
             progress(512)
         try:
-            spec = candidate_spec(space, cand)
+            spec = specs(cand)
         except UserError as e:
             result.invalid += 1
             result.first_invalid = result.first_invalid or f"{candidate_name(cand)}: {e}"

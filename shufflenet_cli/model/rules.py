@@ -51,11 +51,13 @@ from .spec import MobileNetSpec
 from .spec import NetworkSpec
 from .spec import ShuffleNetSpec
 from .spec import StageSpec
+from .spec import _bool
 from .spec import _positive_float
 from .spec import _positive_int
 from .spec import architecture_id
 from .spec import architecture_key
 from .spec import bottleneck_channels
+from .spec import check_min_resolution
 from .spec import round_up
 from .spec import typed_key
 from .spec import validate
@@ -356,6 +358,31 @@ def _name_new(spec: NetworkSpec, name: str | None) -> NetworkSpec:
     return spec
 
 
+def shufflenet_at(spec: ShuffleNetSpec, resolution: Any, shuffle: Any) -> ShuffleNetSpec:
+    """``spec`` at another input ``resolution`` and ``shuffle`` switch, as ``shufflenet_spec``
+    would make it: equal to the spec made with those values, checked in the same order with
+    the same messages (the resolution a positive whole number, shuffle true or false, the
+    resolution large enough for every stride-2 layer) and named by the rules.
+
+    For a ``spec`` that ``shufflenet_spec`` made (rule-named, no name given): everything else
+    it holds was checked already and does not depend on the two, so nothing else is checked
+    again. Search screening builds each set of other choices once and every candidate of it
+    through this (a grid holds each set at every resolution, shuffle on and off).
+    """
+    _positive_int(resolution, "resolution", MAX_RESOLUTION)
+    _bool(shuffle, "shuffle")
+    new = object.__new__(ShuffleNetSpec)  # a frozen dataclass: its fields set as __init__ does
+    fields = new.__dict__
+    fields.update(spec.__dict__)
+    for derived in ShuffleNetSpec.DERIVED:  # computed of the spec, not copied
+        fields.pop(derived, None)
+    fields["resolution"] = resolution
+    fields["shuffle"] = shuffle
+    check_min_resolution(new)
+    fields["name"] = network_name(new)
+    return new
+
+
 def mobilenet_spec(width: float = 1.0, resolution: int = 224, **overrides: Any) -> MobileNetSpec:
     """A MobileNet v1 spec: Table 1 with width multiplier ``width`` at ``resolution``.
 
@@ -434,47 +461,51 @@ def network_name(spec: NetworkSpec) -> str:
     """
     if isinstance(spec, MobileNetSpec):
         return _mobilenet_name(spec)
+    stages = spec.stages
+    parts = [_stages_part(stages, spec.stem_channels, spec.scale)]
+    if not spec.shuffle and max(st.groups for st in stages) > 1:
+        parts.append("noshuffle")
+    if spec.first_pointwise_grouped and stages[0].groups > 1:
+        parts.append("gfirst")
+    parts += _common_parts(spec)
+    return "-".join(parts)
+
+
+@lru_cache(maxsize=65536)
+def _stages_part(stages: tuple, stem_channels: int, scale: float | None) -> str:
+    """The part of a ShuffleNet's name its stages and stem spell ("shufflenet-0.5x-g3-u2.4.8"),
+    read as rule(groups, s) at the scale s that needs the fewest parts: the spec's own scale
+    first, then one inferred from Stage2's channels, then 1 (the first with fewest wins).
+    The parts after it (shuffle, first conv, classes, input, bias, resolution) are the same
+    at every s, so they never change the choice. Cached: a search names thousands of
+    networks that share their stages."""
     best: tuple[int, str] | None = None
-    for scale in _scale_candidates(spec):
-        name, n_parts, widths_differ = _shufflenet_name(spec, scale)
-        if best is None or n_parts < best[0]:
-            best = (n_parts, name)
+    for s in _scale_candidates(stages, scale):
+        head, parts, shallow, widths_differ = _stages_name(stages, stem_channels, s)
+        if best is None or len(parts) + shallow < best[0]:
+            best = (len(parts) + shallow, "-".join([head, *parts]))
         if not widths_differ:  # another scale could only spell the channels shorter
             break
     assert best is not None  # the last candidate, 1x, always gives a name
     return best[1]
 
 
-def _scale_candidates(spec: ShuffleNetSpec) -> Iterator[float]:
+def _scale_candidates(stages: tuple, scale: float | None) -> Iterator[float]:
     """The spec's own scale first, then one inferred from Stage2's channels, then 1 (lazily:
-    a search names thousands of specs, and most stop at the first)."""
+    most names stop at the first)."""
     tried = []
-    if spec.scale is not None:
-        tried.append(float(_number(spec.scale)))
+    if scale is not None:
+        tried.append(float(_number(scale)))
         yield tried[-1]
     try:
-        base = _stage2_channels_for_groups(max(st.groups for st in spec.stages))[0]
-        inferred = round(spec.stages[0].out_channels / base, 3)
+        base = _stage2_channels_for_groups(max(st.groups for st in stages))[0]
+        inferred = round(stages[0].out_channels / base, 3)
     except UserError:
         inferred = 1.0
     for s in (inferred, 1.0):
         if 0 < s <= 16 and s not in tried:
             tried.append(s)
             yield s
-
-
-def _shufflenet_name(spec: ShuffleNetSpec, scale: float) -> tuple[str, int, bool]:
-    """(name, number of parts beyond scale and groups, whether channels or stem differ from
-    the rule's) of ``spec`` read as rule(groups, scale)."""
-    head, parts, shallow, widths_differ = _stages_name(spec.stages, spec.stem_channels, scale)
-    groups = [st.groups for st in spec.stages]
-    parts = list(parts)
-    if not spec.shuffle and max(groups) > 1:
-        parts.append("noshuffle")
-    if spec.first_pointwise_grouped and groups[0] > 1:
-        parts.append("gfirst")
-    parts += _common_parts(spec)
-    return "-".join([head, *parts]), len(parts) + shallow, widths_differ
 
 
 @lru_cache(maxsize=65536)

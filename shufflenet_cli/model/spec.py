@@ -145,6 +145,8 @@ class _Keyed:
     """What both spec families share: ``arch_key``, computed once per spec object (a frozen
     spec's key cannot change; a search asks for it twice per candidate)."""
 
+    DERIVED = ("_arch_key", "_arch_text")  # what a spec computes of itself, in its __dict__
+
     def arch_key(self) -> tuple:
         """``architecture_key(self)``: everything that changes the network, no label."""
         key = self.__dict__.get("_arch_key")
@@ -450,13 +452,19 @@ def validate(spec: NetworkSpec) -> NetworkSpec:
         _validate_shufflenet(spec)
     else:
         _validate_mobilenet(spec)
+    check_min_resolution(spec)
+    return spec
+
+
+def check_min_resolution(spec: NetworkSpec) -> None:
+    """``UserError`` if the spec's resolution leaves a stride-2 op less than a 2x2 input
+    (``validate``'s last check, the only one that depends on the resolution's size)."""
     need = min_resolution(spec)
     if spec.resolution < need:
         raise UserError(
             f"resolution: {spec.resolution} is too small for {count_downsamplings(spec)} "
             f"stride-2 layers (at least {need})"
         )
-    return spec
 
 
 def _validate_shufflenet(spec: ShuffleNetSpec) -> None:
