@@ -76,19 +76,20 @@ KEYS: dict[str, dict[str, str]] = {
         "prediction": "lookup (the predictor, kernels calibration lacked timed first), model "
         "(those kernels from the regression) or remeasure (no predictor: the network's second "
         "measurement, a reference for the timing noise)",
-        "within_5": "share of networks predicted within 5% of measured (fastest block)",
-        "within_10": "share of networks predicted within 10% of measured (fastest block)",
+        "within_5": "share of networks predicted within 5% of measured (quiet time)",
+        "within_10": "share of networks predicted within 10% of measured (quiet time)",
         "rmse_ms": "root mean square error of the predictions (ms)",
         "mean_abs_rel": "mean absolute relative error",
         "spearman": "Spearman's rank correlation of predicted and measured",
         "kernels_measured": "kernels timed on demand during validation",
         "calibration_s": "how long calibrating took (s)",
-        "rows": "per validated network: name, family, latency_ms (the fastest 2-ms block of "
-        "its first measurement, what the predictor predicts), latency_median_ms, "
+        "rows": "per validated network: name, family, latency_ms (the quiet time of its first "
+        "measurement: lower quartile of its windows' fastest 2-ms blocks, what the predictor "
+        "predicts), latency_median_ms, "
         "latency_spread_ms, latency_remeasured_ms, latency_predicted_ms, latency_model_ms "
         "(regression for missing kernels), units",
         "latency_remeasured_ms": "the network's second measurement in the same run: the "
-        "fastest block of its other windows, interleaved with the first's (ms)",
+        "quiet time of its other windows, interleaved with the first's (ms)",
         "latency_median_ms": "median of the windows of the network's first measurement, as "
         "`profile` reports (ms)",
         "latency_model_ms": "predicted latency with missing kernels from the regression (ms)",
