@@ -157,34 +157,50 @@ def test_fit_network_terms_recovers_known_terms_and_drops_unsupported_ones():
     assert paid["layout"] == 0.0 and paid["kernels"] > 0
 
 
-def test_weights_beyond_the_last_level_cache_are_streamed_and_fitted():
+def test_weights_beyond_a_fitted_cache_size_are_streamed():
     small, wide = shufflenet_spec(3, 0.5), shufflenet_spec(2, 2.0, resolution=112)
-    llc = 16 * 2**20
+    over = 16 * 2**20
     weight_bytes = [
         4 * sum(unit_cost(b.unit).weights_eager * b.repeat for b in build_plan(s).blocks)
         for s in (small, wide)
     ]
-    assert weight_bytes[0] < llc < weight_bytes[1]
-    assert P.streamed_bytes(build_plan(small), llc) == 0.0
-    assert P.streamed_bytes(build_plan(wide), llc) == weight_bytes[1]
-    assert P.streamed_bytes(build_plan(wide), None) == 0.0  # cache size unknown: no term
-    # the prediction adds the term to networks over the cache only
+    assert weight_bytes[0] < over < weight_bytes[1]
+    assert [P.weight_bytes(build_plan(s)) for s in (small, wide)] == weight_bytes
+    assert P.streamed_bytes(build_plan(small), over) == 0.0
+    assert P.streamed_bytes(build_plan(wide), over) == weight_bytes[1] - over  # the excess
+    assert P.streamed_bytes(build_plan(wide), None) == 0.0  # no size fitted: no term
+    # the prediction adds the term to networks over the calibration's size only
     calib = _synthetic([small, wide], terms={"kernels": 1.0, "streamed": 2e-11})
-    calib.fingerprint["llc_bytes"] = llc
+    calib.streamed_over = over
     plain = _synthetic([small, wide], terms={"kernels": 1.0})
-    plain.fingerprint["llc_bytes"] = llc
     with_term, without = P.Predictor(calib), P.Predictor(plain)
     assert with_term.plan_ms(build_plan(small)) == without.plan_ms(build_plan(small))
     extra = with_term.plan_ms(build_plan(wide)) - without.plan_ms(build_plan(wide))
-    assert extra == pytest.approx(2e-11 * weight_bytes[1] * 1e3)
-    # and the fit finds it when networks over the cache run slower than their kernels
-    feats = [
-        {"kernels": k, "streamed": w, "layout": 1e6, "network": 1.0}
-        for k, w in [(0.004, 0), (0.009, 0), (0.013, 4e7), (0.021, 0), (0.030, 0), (0.017, 5e7)]
-    ]
-    measured = [0.95 * f["kernels"] + 3e-11 * f["streamed"] for f in feats]
-    terms = P.fit_network_terms(feats, measured)
-    assert terms["streamed"] == pytest.approx(3e-11, rel=1e-3)
+    assert extra == pytest.approx(2e-11 * (weight_bytes[1] - over) * 1e3)
+    wide_plan = build_plan(wide)
+    assert with_term.network_ms(wide_plan) == pytest.approx(with_term.plan_ms(wide_plan))
+    # the size survives the cache file
+    assert P.Calibration.from_dict(calib.to_dict()).streamed_over == over
+
+
+def test_the_fit_finds_the_cache_size_beyond_which_weights_cost_time():
+    """Networks run slower than their kernels by a cost per weight byte beyond 8 MB: the fit
+    picks 8 MB among the sizes it tries, and the cost; where no network pays, no term."""
+    mb = 2**20
+    kernels_s = [0.004, 0.009, 0.013, 0.021, 0.030, 0.017, 0.011, 0.025]
+    weights = [w * mb for w in (1.5, 3.0, 6.0, 9.0, 14.0, 22.0, 30.0, 40.0)]
+    feats = [{"kernels": k, "streamed": 0.0, "layout": 0.0, "network": 1.0} for k in kernels_s]
+    measured = [0.95 * k + 3e-11 * max(w - 8 * mb, 0) for k, w in zip(kernels_s, weights)]
+    sizes = P.streamed_over_choices(480 * mb)
+    assert sizes[0] == 0.5 * mb and 8 * mb in sizes and sizes[-1] == 480 * mb
+    assert P.streamed_over_choices(32 * mb)[-1] == 32 * mb  # never beyond the reported cache
+    terms, over = P.fit_streamed_terms(feats, weights, measured, P.SCALE_ONLY, sizes)
+    assert over == 8 * mb
+    assert terms["streamed"] == pytest.approx(3e-11, rel=1e-6)
+    assert terms["kernels"] == pytest.approx(0.95, rel=1e-6)
+    scaled = [0.95 * k for k in kernels_s]
+    terms, over = P.fit_streamed_terms(feats, weights, scaled, P.SCALE_ONLY, sizes)
+    assert over is None and terms["streamed"] == 0.0
 
 
 def test_screening_estimates_layout_conversions_from_unit_edges():

@@ -70,8 +70,9 @@ def calibrate(backends, threads, cache_dir, recalibrate, validate_n, seed, fmt, 
         for r in rows
     ] + [
         f"{validate_n} random networks (seed {seed}), none a calibration network, measured "
-        "twice with the latency protocol's windows (alternating); the fastest 2-ms block of "
-        "the first measurement is compared with the prediction (an undisturbed run's latency). "
+        "twice with the latency protocol's windows (alternating); the quiet time of the "
+        "first measurement (lower quartile of its windows' fastest 2-ms blocks) is compared "
+        "with the prediction (an undisturbed run's latency). "
         "'prediction': kernels the calibration lacked were timed on demand first (as profile "
         "--predict does); 'regression': estimated (as search screening does); 'remeasure': "
         "no predictor, each network's second measurement scored the same way: how well two "

@@ -24,24 +24,27 @@ exporter writes), run through I/O binding. In the same rounds, calibration netwo
 timed whole and the per-network terms are fitted (relative least squares):
 
     latency = kernels * sum(repeat * kernel) + layout * conversion elements saved
-              + streamed * weight bytes, if they exceed the last-level cache + network
+              + streamed * weight bytes beyond a fitted cache size + network
 
 ``kernels`` is what cache state and call overhead change at the scale of a network.
 ``layout`` (ONNX Runtime only, always fitted, never positive): a unit's graph timed alone
 converts between the plain and the blocked (NCHWc) layout where the same unit inside a
 network mostly does not; the elements so saved are counted in the graphs ONNX Runtime runs
 (``layout_saved``: every unit's graph alone, less the network's). ``streamed``: a kernel
-timed alone finds its weights in cache; inside a network whose weights do not fit in the
-last-level cache, every unit reads them from memory again on each run (on the test host,
-wide ShuffleNets at low resolution with 33-40 MB of weights ran 13-27% above their kernel
-sum; networks under the 32 MB cache did not). ``network``: a fixed cost per run. Whether
-``streamed`` and ``network`` are added is chosen by leave-one-out error over the calibration
-networks, and they must come out non-negative, so a term the data do not support is left
-out. Terms per unit call and per weight byte of every network were tried and dropped: on the
-same calibrations they fitted the calibration networks' noise and made the held-out networks'
-error worse. The layout term was first a share of every unit's edge elements; counting the
-conversions instead took ONNX Runtime from 76-86% to 88-96% of held-out networks within
-10% on the stored runs (benchmarks/README.md).
+timed alone finds its weights in cache; inside a network whose weights do not fit in cache,
+units read them from farther away on each run (on one test host, wide ShuffleNets at low
+resolution with 33-40 MB of weights ran 13-27% above their kernel sum; networks under its
+32 MB last-level cache did not). The feature is the weight bytes beyond a cache size that
+the fit chooses (``STREAMED_OVER``, up to the last-level cache): the cache a core can count
+on is not always the one the CPU reports. On another host, which reports a 480 MB shared
+last-level cache, 2x-wide networks ran 11-24% above their eager prediction without the term,
+and the fit chose 8 MB. ``network``: a fixed cost per run. Whether ``streamed`` (and at
+which size) and ``network`` are added is chosen by leave-one-out error over the calibration
+networks, and they must come out non-negative, so a term the data do not support is left out. A
+term per unit call was tried and dropped: on the same calibrations it fitted the calibration
+networks' noise and made the held-out networks' error worse. The layout term was first a share
+of every unit's edge elements; counting the conversions instead took ONNX Runtime from 76-86%
+to 88-96% of held-out networks within 10% on the stored runs (benchmarks/README.md).
 
 Kernels a network needs that were not calibrated are measured on demand and added to the cache
 (``Predictor.ensure``); where measuring is not wanted (search screening), a regression over the
@@ -483,6 +486,8 @@ TERM_CHOICES = ((), ("streamed",), ("network",), ("streamed", "network"))
 # the sign a fitted term must have: a network cannot run faster for streaming its weights,
 # nor have a negative fixed cost, nor pay for the layout conversions it does not do
 TERM_SIGNS = {"streamed": 1, "network": 1, "layout": -1}
+# the cache sizes (bytes) the fit tries for ``streamed``: 512 KiB to 256 MiB, doubling
+STREAMED_OVER = tuple((512 << 10) << k for k in range(10))
 
 
 def unit_edges(unit: Unit) -> float:
@@ -526,16 +531,16 @@ def layout_saved(plan: Plan, alone: dict[str, int], threads: int = 1) -> float:
 def network_features(
     kernel_s: Callable[[Unit], float],
     plan: Plan,
-    llc_bytes: int | None = None,
+    streamed_over: float | None = None,
     layout: float = 0.0,
 ) -> dict[str, float]:
     """The per-network fit's features of a plan: kernel-time sum (s, ``kernel_s`` of each
-    unit call), streamed weight bytes (``streamed_bytes``), layout conversion elements its
-    units alone do and it does not (``layout``, from ``layout_saved``; 0 where the backend
-    has none) and 1."""
+    unit call), weight bytes beyond ``streamed_over`` (``streamed_bytes``), layout
+    conversion elements its units alone do and it does not (``layout``, from
+    ``layout_saved``; 0 where the backend has none) and 1."""
     return {
         "kernels": sum(kernel_s(b.unit) * b.repeat for b in plan.blocks),
-        "streamed": streamed_bytes(plan, llc_bytes),
+        "streamed": streamed_bytes(plan, streamed_over),
         "layout": layout,
         "network": 1.0,
     }
@@ -546,14 +551,27 @@ def network_seconds(terms: dict[str, float], features: dict[str, float]) -> floa
     return sum(terms.get(t, 1.0 if t == "kernels" else 0.0) * features[t] for t in NETWORK_TERMS)
 
 
-def streamed_bytes(plan: Plan, llc_bytes: int | None) -> float:
-    """fp32 weight bytes one run of the plan reads from memory rather than cache: all of
-    them when they exceed the last-level cache (each unit's weights were evicted by the
-    others' since the last run), else none; none where the cache size is unknown."""
-    if not llc_bytes:
+def streamed_bytes(plan: Plan, over: float | None) -> float:
+    """fp32 weight bytes of one run of the plan beyond a cache of ``over`` bytes: what its
+    units read from farther than that cache on each run (each unit's weights evicted by the
+    others' since the last run); 0 where no cache size was fitted (``None``)."""
+    if over is None:
         return 0.0
-    weights = 4.0 * plan_cost(plan).weights_eager
-    return weights if weights > llc_bytes else 0.0
+    return max(weight_bytes(plan) - over, 0.0)
+
+
+def weight_bytes(plan: Plan) -> float:
+    """fp32 bytes of the plan's weights (each repeated unit's its own)."""
+    return 4.0 * plan_cost(plan).weights_eager
+
+
+def streamed_over_choices(llc_bytes: int | None) -> list[float]:
+    """The cache sizes the fit tries for ``streamed``: ``STREAMED_OVER`` up to the last-level
+    cache (all of them where its size is unknown), and the last-level cache itself."""
+    sizes = [float(b) for b in STREAMED_OVER if llc_bytes is None or b <= llc_bytes]
+    if llc_bytes and float(llc_bytes) not in sizes:
+        sizes.append(float(llc_bytes))
+    return sizes
 
 
 def _solve(features: Sequence[dict], measured: Sequence[float], terms) -> dict[str, float]:
@@ -578,25 +596,64 @@ def fit_network_terms(
     0. With fewer than five networks only ``base`` is tried; where no set keeps its signs,
     ``kernels`` alone (a scale) is fitted.
     """
+    return _fit_terms(features, measured_s, base)[0]
+
+
+def fit_streamed_terms(
+    features: Sequence[dict],
+    weights: Sequence[float],
+    measured_s: Sequence[float],
+    base: Sequence[str],
+    sizes: Sequence[float],
+) -> tuple[dict[str, float], float | None]:
+    """``fit_network_terms`` with the ``streamed`` feature made from each cache size in
+    ``sizes`` (each network's ``weights`` bytes beyond it): the terms and the size of the
+    smallest leave-one-out error (``None`` where the chosen terms leave ``streamed`` out).
+    A set of terms without ``streamed`` is the same at every size."""
+    best: tuple[dict[str, float], float | None, float] | None = None
+    for over in sizes or [None]:
+        feats = [
+            {**f, "streamed": 0.0 if over is None else max(w - over, 0.0)}
+            for f, w in zip(features, weights)
+        ]
+        terms, err = _fit_terms(feats, measured_s, base)
+        if best is None or err < best[2] - 1e-4:  # a larger size must do better
+            best = (terms, over, err)
+    terms, over, _ = best
+    return terms, (over if terms.get("streamed") else None)
+
+
+def _fit_terms(
+    features: Sequence[dict], measured_s: Sequence[float], base: Sequence[str]
+) -> tuple[dict[str, float], float]:
+    """``fit_network_terms``, and the chosen set's leave-one-out mean relative error."""
     n = len(measured_s)
     best, best_err = SCALE_ONLY, math.inf
     for terms in [(*base, *extra) for extra in (TERM_CHOICES if n >= 5 else ((),))]:
         if len(terms) >= n - 1:
             continue
-        errors = []
-        for i in range(n):
-            rest = [k for k in range(n) if k != i]
-            coef = _solve([features[k] for k in rest], [measured_s[k] for k in rest], terms)
-            pred = sum(coef[t] * features[i][t] for t in terms)
-            errors.append(abs(pred / measured_s[i] - 1))
-        err = sum(errors) / n
+        err = _loo_error(features, measured_s, terms)
         whole = _solve(features, measured_s, terms)
         if any(whole[t] * TERM_SIGNS[t] < 0 for t in terms if t in TERM_SIGNS):
             continue
         if err < best_err - 1e-4:  # a bigger set must do better, not merely as well
             best, best_err = terms, err
+    if best_err == math.inf:
+        best_err = _loo_error(features, measured_s, best) if n > 1 else 0.0
     coef = _solve(features, measured_s, best)
-    return {t: coef.get(t, 0.0) for t in NETWORK_TERMS}
+    return {t: coef.get(t, 0.0) for t in NETWORK_TERMS}, best_err
+
+
+def _loo_error(features: Sequence[dict], measured_s: Sequence[float], terms) -> float:
+    """Mean relative error of each network predicted by the terms fitted on the others."""
+    n = len(measured_s)
+    errors = []
+    for i in range(n):
+        rest = [k for k in range(n) if k != i]
+        coef = _solve([features[k] for k in rest], [measured_s[k] for k in rest], terms)
+        pred = sum(coef[t] * features[i][t] for t in terms)
+        errors.append(abs(pred / measured_s[i] - 1))
+    return sum(errors) / n
 
 
 # ----------------------------------------------------------------------------- cache
@@ -656,6 +713,8 @@ class Calibration:
     # (``unit_edges``) the calibration networks did not convert (screening's estimate)
     layout: dict[str, int] = field(default_factory=dict)
     layout_share: float = 0.0
+    # the cache size (bytes) beyond which a network's weights are ``streamed`` (None: no term)
+    streamed_over: float | None = None
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-ready), the long kernel table last."""
@@ -675,6 +734,7 @@ class Calibration:
             str(data.get("created", "")),
             {str(k): int(v) for k, v in data.get("layout", {}).items()},
             float(data.get("layout_share", 0.0)),
+            None if data.get("streamed_over") is None else float(data["streamed_over"]),
         )
 
 
@@ -805,26 +865,26 @@ def calibrate(
     kernels, whole = time_kernels(todo, backend, threads, progress=tick, networks=networks)
     calib.kernels.update(kernels)
     base = BASE_TERMS.get(backend, SCALE_ONLY)
-    features, measured, edges = [], [], []
+    features, weights, measured, edges, names = [], [], [], [], []
     for spec in networks:
         if spec.name not in whole:
             continue
         plan = build_plan(spec)
         layout = layout_saved(plan, calib.layout, threads) if "layout" in base else 0.0
         features.append(
-            network_features(
-                lambda u: calib.kernels[kernel_key(u)],
-                plan,
-                calib.fingerprint["llc_bytes"],
-                layout,
-            )
+            network_features(lambda u: calib.kernels[kernel_key(u)], plan, None, layout)
         )
+        weights.append(weight_bytes(plan))
         edges.append(sum(unit_edges(b.unit) * b.repeat for b in plan.blocks))
         measured.append(quiet_time(whole[spec.name]))
-        calib.networks.append({"name": spec.name, "latency_ms": measured[-1] * 1e3, **features[-1]})
+        names.append(spec.name)
     if not measured:
         raise UserError(f"backend: {backend} could not run any calibration network")
-    calib.terms = fit_network_terms(features, measured, base)
+    sizes = streamed_over_choices(calib.fingerprint["llc_bytes"])
+    calib.terms, calib.streamed_over = fit_streamed_terms(features, weights, measured, base, sizes)
+    for name, f, w, m in zip(names, features, weights, measured):
+        streamed = 0.0 if calib.streamed_over is None else max(w - calib.streamed_over, 0.0)
+        calib.networks.append({"name": name, "latency_ms": m * 1e3, **f, "streamed": streamed})
     calib.layout_share = sum(f["layout"] for f in features) / sum(edges)
     calib.model = fit_kernel_model(calib.kernels)
     calib.seconds = time.perf_counter() - start
@@ -983,7 +1043,7 @@ class Predictor:
         for run in plan.runs:
             total += self._run_seconds(run)
         if terms.get("streamed"):
-            total += terms["streamed"] * streamed_bytes(plan, self.calib.fingerprint["llc_bytes"])
+            total += terms["streamed"] * streamed_bytes(plan, self.calib.streamed_over)
         return total * 1e3
 
     def network_ms(self, plan: Plan) -> float:
@@ -1002,8 +1062,8 @@ class Predictor:
         layout = layout_saved(plan, calib.layout, self.threads)
         if len(calib.layout) > counted:
             save_calibration(calib, self.cache_dir)
-        llc = calib.fingerprint["llc_bytes"]
-        return network_seconds(terms, network_features(self.kernel_s, plan, llc, layout)) * 1e3
+        over = calib.streamed_over
+        return network_seconds(terms, network_features(self.kernel_s, plan, over, layout)) * 1e3
 
     def predict_ms(self, spec: NetworkSpec) -> float:
         """Predicted latency (ms) of a network (measures missing kernels if allowed)."""
@@ -1268,6 +1328,7 @@ def calibration_row(calib: Calibration, cache_dir: str | Path | None = None) -> 
         "terms": ", ".join(t for t in NETWORK_TERMS if terms.get(t)),
         "scale": terms.get("kernels", 0.0),
         "per_streamed_mb_us": terms.get("streamed", 0.0) * 1e12,
+        "streamed_over_mb": None if calib.streamed_over is None else calib.streamed_over / 2**20,
         "per_layout_element_ns": terms.get("layout", 0.0) * 1e9,
         "per_network_ms": terms.get("network", 0.0) * 1e3,
         "fit_max_rel_err": max(errors) if errors else None,
@@ -1280,9 +1341,10 @@ def calibration_row(calib: Calibration, cache_dir: str | Path | None = None) -> 
 
 PREDICTION_NOTE = (
     "Predicted ({backends}, {threads} thread(s), batch 1): an undisturbed run's latency, the "
-    "sum of this machine's calibrated kernel times (each unit shape timed alone, fastest "
-    "2-ms block) with the fitted per-network terms (`shufflenet-cli calibrate`); on "
-    "onnxruntime, less the layout conversions the network's graph skips (counted in it)."
+    "sum of this machine's calibrated kernel times (each unit shape timed alone, lower "
+    "quartile of its windows' fastest 2-ms blocks) with the fitted per-network terms "
+    "(`shufflenet-cli calibrate`); on onnxruntime, less the layout conversions the "
+    "network's graph skips (counted in it)."
 )
 
 

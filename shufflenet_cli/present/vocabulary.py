@@ -63,8 +63,9 @@ KEYS: dict[str, dict[str, str]] = {
         "networks": "networks timed whole for the fit (calibration) or validated",
         "terms": "per-network terms kept by the fit",
         "scale": "factor on the summed kernel times",
-        "per_streamed_mb_us": "cost per MB of weights a network reads from memory, when they "
-        "exceed the last-level cache (us)",
+        "per_streamed_mb_us": "cost per MB of a network's weights beyond streamed_over_mb (us)",
+        "streamed_over_mb": "the cache size the fit chose: weights beyond it are read from "
+        "farther away on each run (MB; null when the fit left the term out)",
         "per_layout_element_ns": "cost per element of layout conversion (NCHW <-> NCHWc) a "
         "unit timed alone does and one inside a network does not (ns; zero or negative)",
         "per_network_ms": "constant per network (ms)",
