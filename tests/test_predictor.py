@@ -419,7 +419,8 @@ def _fake_validation(tmp_path, monkeypatch) -> dict:
     asked = {}
 
     def fake_time_kernels(units, backend, threads=1, *, networks=(), network_rounds=None, **kw):
-        asked.update(units=len(units), rounds=network_rounds, same_order=kw.get("same_order"))
+        if networks:  # the validation's timing, not a slow kernel's second (``retime_slow``)
+            asked.update(units=len(units), rounds=network_rounds, same_order=kw.get("same_order"))
         first = [2.0 + (m + 1) * 3 % 10 * 0.1 for m in range(10)]  # fastest: the last
         second = [2.5 + m * 7 % 10 * 0.1 for m in range(10)]  # fastest: the first
         windows = [P.Window(ms * 1e-3, ms * 1e-3) for pair in zip(first, second) for ms in pair]
@@ -656,3 +657,31 @@ def test_compare_and_report_predict_without_timing(run_cli, tmp_path):
     assert (tmp_path / "rep" / "plots" / "i.html").exists()
     networks = json.loads((tmp_path / "rep" / "data" / "networks.json").read_text())
     assert all(n["latency_predicted_ms"] > 0 for n in networks)
+
+
+def test_a_kernel_far_above_the_regression_is_timed_again_and_the_lower_time_kept(monkeypatch):
+    """Only kernels over ``RETIME_OVER`` times the regression's estimate are timed again; a
+    second time above the first does not replace it."""
+    plan = build_plan(shufflenet_spec(3, 0.5))
+    units = list(dict.fromkeys(b.unit for b in plan.blocks))
+    model = [1e-6] * len(P.FEATURES)
+    estimate = {P.kernel_key(u): P.regression_s(model, u) for u in units}
+    first = {k: 1.5 * e for k, e in estimate.items()}  # near the regression: kept
+    slow, slower = P.kernel_key(units[2]), P.kernel_key(units[3])
+    first[slow] = 9 * estimate[slow]
+    first[slower] = 9 * estimate[slower]
+    asked = []
+
+    def fake_time_kernels(again, backend, threads=1, **kw):
+        asked.extend(P.kernel_key(u) for u in again)
+        return {slow: 3 * estimate[slow], slower: 12 * estimate[slower]}, {}
+
+    monkeypatch.setattr(P, "time_kernels", fake_time_kernels)
+    out = P.retime_slow(first, units + units[:1], model, "eager")
+    assert sorted(asked) == sorted([slow, slower])  # once each, the others not
+    assert out[slow] == pytest.approx(3 * estimate[slow])  # the lower time
+    assert out[slower] == first[slower]
+    assert {k: v for k, v in out.items() if k not in (slow, slower)} == {
+        k: v for k, v in first.items() if k not in (slow, slower)
+    }
+    assert P.retime_slow(first, units, [0.0] * len(P.FEATURES), "eager") == first  # no model
