@@ -300,7 +300,7 @@ CALIBRATION_COLUMNS = [  # at 80 columns: the backend, the fit and its error com
     Column("terms", "fitted terms", justify="left", priority=EXTRA),  # the 3 below say it
     Column("scale", "x kernels", decimals(3)),
     Column("per_streamed_mb_us", "streamed (us/MB)", decimals(1)),
-    Column("streamed_over_mb", "beyond (MB)", decimals(1)),
+    Column("streamed_over_mb", "beyond (MB)", decimals(1), priority=EXTRA),
     Column("per_layout_element_ns", "layout (ns/elem)", decimals(3)),
     Column("per_network_ms", "per network (ms)", decimals(3)),
     Column("fit_max_rel_err", "fit max err", lambda v, r: "-" if v is None else f"{v:.0%}"),
